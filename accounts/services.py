@@ -1,0 +1,112 @@
+"""Writes for accounts: API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import ApiKey, User
+from chevereto.encoding import InvalidEncodedId, decode_id, encode_id
+from chevereto.models import SiteSettings
+
+KEY_PREFIX = "chv_"
+_SECRET_BYTES = 32
+# last_used_at is a hint for the owner, not an audit log: writing it on every call would
+# turn each API read into a write.
+_LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class InvalidApiKey(Exception):
+    """The key is missing, malformed, unknown or revoked."""
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    api_key: ApiKey
+    key: str  # the full key: shown once, never stored
+
+
+@dataclass(frozen=True)
+class KeyIdentity:
+    user: User | None  # None for the guest key
+    api_key: ApiKey | None
+
+    @property
+    def is_guest(self) -> bool:
+        return self.user is None
+
+
+def digest_of(raw: str) -> str:
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def api_key_create(*, user: User) -> NewApiKey:
+    """Revoke the user's live key, if any, and make a new one."""
+    secret = secrets.token_hex(_SECRET_BYTES)
+    with transaction.atomic():
+        ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+        api_key = ApiKey.objects.create(user=user, digest="", prefix="")
+        key = f"{KEY_PREFIX}{encode_id(api_key.pk)}_{secret}"
+        api_key.digest = digest_of(key)
+        api_key.prefix = key[: key.rindex("_") + 5]
+        api_key.save(update_fields=["digest", "prefix"])
+    return NewApiKey(api_key=api_key, key=key)
+
+
+def api_key_revoke(*, user: User) -> int:
+    """Revoke the user's live key; returns how many were revoked (0 or 1)."""
+    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+def _key_id(raw: str) -> int:
+    if not raw.startswith(KEY_PREFIX):
+        raise InvalidApiKey
+    encoded, sep, secret = raw[len(KEY_PREFIX) :].partition("_")
+    if not sep or not secret:
+        raise InvalidApiKey
+    try:
+        return decode_id(encoded)
+    except InvalidEncodedId:
+        raise InvalidApiKey from None
+
+
+def api_key_authenticate(*, raw: str) -> KeyIdentity:
+    """Who ``raw`` belongs to: a user's live key, or the site's guest key.
+
+    The id inside the key finds the row by primary key; the digest comparison runs in
+    constant time, so response timing says nothing about how much of a key was right.
+    """
+    if not raw or len(raw) > 200:
+        raise InvalidApiKey
+    site = SiteSettings.load()
+    if site.guest_api_key and hmac.compare_digest(
+        raw.encode("utf-8", "surrogatepass"), site.guest_api_key.encode()
+    ):
+        return KeyIdentity(user=None, api_key=None)
+    key_id = _key_id(raw)
+    api_key = (
+        ApiKey.objects.select_related("user")
+        .filter(pk=key_id, revoked_at__isnull=True, user__is_active=True)
+        .first()
+    )
+    # Compare against a dummy digest when the row is missing, so unknown ids cost the same.
+    expected = api_key.digest if api_key is not None else "0" * 64
+    if not hmac.compare_digest(digest_of(raw), expected) or api_key is None:
+        raise InvalidApiKey
+    now = timezone.now()
+    if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+    return KeyIdentity(user=api_key.user, api_key=api_key)
+
+
+def api_key_active(*, user: User) -> ApiKey | None:
+    return ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()

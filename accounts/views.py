@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+
+from accounts.forms import SignupForm
+from accounts.services import api_key_active, api_key_create, api_key_revoke
+
+
+@require_http_methods(["GET", "POST"])
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("/")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, "Welcome! Your account is ready.")
+        return redirect("/")
+    return render(request, "accounts/signup.html", {"form": form})
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """Logout by POST (CSRF-protected); a GET shows a confirmation button."""
+
+    http_method_names = ["get", "post", "options"]
+    template_name = "accounts/logout.html"
+
+    def get(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect("/")
+        return render(request, self.template_name)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+
+    def get_success_url(self) -> str:
+        messages.success(self.request, "Your password has been changed.")
+        return reverse("settings-password")
+
+
+@login_required
+def settings_api(request: HttpRequest) -> HttpResponse:
+    """The API key page. A new key is shown in full in this response only."""
+    new_key: str | None = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action in {"create", "regenerate"}:
+            new_key = api_key_create(user=request.user).key
+        elif action == "revoke":
+            if api_key_revoke(user=request.user):
+                messages.success(request, "Your API key has been revoked.")
+            return redirect("settings-api")
+        else:
+            return HttpResponse("Unknown action", status=400)
+    response = render(
+        request,
+        "accounts/settings_api.html",
+        {"api_key": api_key_active(user=request.user), "new_key": new_key},
+    )
+    # The full key must not be kept by any cache or shown again by the back button.
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def settings_api_sharex(request: HttpRequest) -> HttpResponse:
+    """Make a fresh key and hand it out inside a ShareX custom uploader file."""
+    from uploads.sharex import sharex_config_response
+
+    new = api_key_create(user=request.user)
+    return sharex_config_response(request, key=new.key)

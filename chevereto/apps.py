@@ -1,0 +1,9 @@
+from __future__ import annotations
+
+from django.apps import AppConfig
+
+
+class SiteConfig(AppConfig):
+    name = "chevereto"
+    verbose_name = "Site"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from uploads.files import variant_file
+from uploads.models import Category, Image, Tag
+from uploads.selectors import image_viewer_path
+from uploads.services import image_delete
+
+
+@admin.register(Image)
+class ImageAdmin(admin.ModelAdmin):
+    list_display = (
+        "preview",
+        "title",
+        "kind",
+        "user",
+        "size",
+        "created_at",
+        "expires_at",
+        "is_approved",
+        "nsfw",
+    )
+    list_filter = (
+        "kind",
+        "is_approved",
+        "nsfw",
+        "is_animated",
+        "mime",
+        "created_at",
+        ("expires_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = (
+        "title",
+        "description",
+        "original_filename",
+        "path",
+        "md5",
+        "user__username",
+        "uploader_ip",
+    )
+    date_hierarchy = "created_at"
+    raw_id_fields = ("user", "album")
+    list_select_related = ("user",)
+    exclude = ("delete_token_digest",)
+    readonly_fields = (
+        "path",
+        "mime",
+        "size",
+        "width",
+        "height",
+        "md5",
+        "source_md5",
+        "chain",
+        "exif",
+        "uploader_ip",
+        "view_link",
+    )
+    actions = ["approve", "delete_with_files"]
+
+    @admin.display(description="")
+    def preview(self, obj: Image) -> str:
+        thumb = variant_file(obj, "thumb")
+        if thumb is None:
+            return ""
+        return format_html(
+            '<img src="/{}" width="64" height="64" style="object-fit:cover" alt="">', thumb.name
+        )
+
+    @admin.display(description="Viewer")
+    def view_link(self, obj: Image) -> str:
+        path = image_viewer_path(obj)
+        return format_html('<a href="{}">{}</a>', path, path)
+
+    @admin.action(description="Approve selected uploads")
+    def approve(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        queryset.update(is_approved=True)
+
+    @admin.action(description="Delete selected uploads and their files")
+    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
+        for image in queryset:
+            image_delete(image=image)
+
+    def delete_model(self, request: HttpRequest, obj: Image) -> None:
+        image_delete(image=obj)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, object]:
+        actions = super().get_actions(request)
+        # The stock bulk delete would leave the files behind.
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "description")
+    search_fields = ("name", "slug")
+    prepopulated_fields = {"slug": ("name",)}
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug")
+    search_fields = ("name",)

@@ -1,0 +1,99 @@
+"""The files of an upload: storage names of the original and its derivatives."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from uploads.models import Image
+from uploads.naming import derivative_name
+
+# Pillow format name of a stored original, by its MIME type.
+FORMAT_BY_MIME = {
+    "image/jpeg": "jpeg",
+    "image/png": "png",
+    "image/gif": "gif",
+    "image/webp": "webp",
+    "image/avif": "avif",
+    "image/heic": "heic",
+    "image/heif": "heic",
+    "image/bmp": "bmp",
+}
+# Derivatives keep the original's format, except where browsers cannot show it.
+DERIVATIVE_FORMAT = {
+    "jpeg": ("jpg", "image/jpeg"),
+    "png": ("png", "image/png"),
+    "gif": ("gif", "image/gif"),
+    "webp": ("webp", "image/webp"),
+    "avif": ("avif", "image/avif"),
+    "heic": ("jpg", "image/jpeg"),
+    "bmp": ("png", "image/png"),
+}
+VIDEO_STILL = ("jpeg", "image/jpeg")
+
+Variant = str  # "image" | "thumb" | "medium" | "frame"
+MARKERS = {"thumb": "th", "medium": "md", "frame": "fr"}
+BITS = {
+    "image": Image.CHAIN_IMAGE,
+    "thumb": Image.CHAIN_THUMB,
+    "medium": Image.CHAIN_MEDIUM,
+    "frame": Image.CHAIN_FRAME,
+}
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    variant: Variant
+    name: str  # storage name
+    mime: str
+
+    @property
+    def filename(self) -> str:
+        return self.name.rsplit("/", 1)[-1]
+
+    @property
+    def stem(self) -> str:
+        return self.filename.rsplit(".", 1)[0]
+
+    @property
+    def extension(self) -> str:
+        return self.filename.rsplit(".", 1)[-1]
+
+
+def source_format(image: Image) -> str:
+    return FORMAT_BY_MIME.get(image.mime, "jpeg")
+
+
+def has_medium(image: Image) -> bool:
+    """Whether the upload gets a medium size at all (wider than medium, or animated)."""
+    return not image.is_video and image.medium_width > 0
+
+
+def variant_file(image: Image, variant: Variant) -> StoredFile | None:
+    if variant == "image":
+        return StoredFile("image", image.path, image.mime)
+    if image.is_video:
+        if variant not in {"thumb", "frame"}:
+            return None
+        ext, mime = VIDEO_STILL
+    else:
+        if variant == "frame" or (variant == "medium" and not has_medium(image)):
+            return None
+        ext, mime = DERIVATIVE_FORMAT[source_format(image)]
+    return StoredFile(variant, derivative_name(image.path, MARKERS[variant], ext), mime)
+
+
+def all_files(image: Image) -> list[StoredFile]:
+    files = [variant_file(image, v) for v in ("image", "thumb", "medium", "frame")]
+    return [f for f in files if f is not None]
+
+
+def parse_derivative(filename: str) -> tuple[str, Variant] | None:
+    """`cat.th.jpg` → ("cat", "thumb"); None when the name is not a derivative's."""
+    parts = filename.rsplit(".", 2)
+    if len(parts) != 3:
+        return None
+    stem, marker, _ext = parts
+    for variant, mark in MARKERS.items():
+        if marker == mark and stem:
+            return stem, variant
+    return None

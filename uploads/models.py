@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.text import slugify
+
+
+class Category(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=50, unique=True)
+    description = models.CharField(max_length=255, blank=True, default="")
+
+    class Meta:
+        verbose_name_plural = "categories"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=60, unique=True, allow_unicode=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self.slug:
+            self.slug = slugify(self.name, allow_unicode=True)[:60] or "tag"
+        super().save(*args, **kwargs)
+
+
+class Image(models.Model):
+    """An upload: an image or a video, with its stored files."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", "Image"
+        VIDEO = "video", "Video"
+
+    # Bits of `chain`: which files exist in storage (Chevereto's values).
+    CHAIN_THUMB = 1
+    CHAIN_MEDIUM = 2
+    CHAIN_IMAGE = 4
+    CHAIN_FRAME = 16
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="images",
+    )
+    album = models.ForeignKey(
+        "albums.Album", null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+    )
+    category = models.ForeignKey(
+        Category, null=True, blank=True, on_delete=models.SET_NULL, related_name="images"
+    )
+    tags = models.ManyToManyField(Tag, blank=True, related_name="images")
+
+    kind = models.CharField(max_length=5, choices=Kind.choices, default=Kind.IMAGE)
+    # Storage: `path` is the original's storage name ("images/2024/06/04/cat.jpg").
+    path = models.CharField(max_length=255, unique=True)
+    storage_mode = models.CharField(max_length=20, default="datefolder")
+    original_filename = models.CharField(max_length=255, blank=True, default="")
+    mime = models.CharField(max_length=50)
+    size = models.PositiveBigIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    bits = models.PositiveSmallIntegerField(default=8)
+    channels = models.PositiveSmallIntegerField(null=True, blank=True)
+    md5 = models.CharField(max_length=32, db_index=True)
+    source_md5 = models.CharField(max_length=32, blank=True, default="")
+    exif = models.JSONField(null=True, blank=True)
+    is_animated = models.BooleanField(default=False)
+    is_360 = models.BooleanField(default=False)
+    duration = models.FloatField(null=True, blank=True)
+
+    title = models.CharField(max_length=100, blank=True, default="")
+    description = models.TextField(max_length=25000, blank=True, default="")
+    nsfw = models.BooleanField(default=False)
+    is_approved = models.BooleanField(default=True)
+
+    created_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    uploader_ip = models.GenericIPAddressField(null=True, blank=True)
+    views = models.PositiveBigIntegerField(default=0)
+    likes = models.PositiveBigIntegerField(default=0)
+
+    chain = models.PositiveSmallIntegerField(default=CHAIN_IMAGE)
+    thumb_width = models.PositiveIntegerField(default=0)
+    thumb_height = models.PositiveIntegerField(default=0)
+    thumb_size = models.PositiveIntegerField(default=0)
+    medium_width = models.PositiveIntegerField(default=0)
+    medium_height = models.PositiveIntegerField(default=0)
+    medium_size = models.PositiveIntegerField(default=0)
+    frame_size = models.PositiveIntegerField(default=0)
+
+    delete_token_digest = models.CharField(max_length=64, blank=True, default="")
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "md5"]),
+            models.Index(fields=["uploader_ip", "created_at"]),
+            models.Index(fields=["user", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title or self.original_filename or self.path
+
+    @property
+    def is_video(self) -> bool:
+        return self.kind == self.Kind.VIDEO
+
+    def has(self, bit: int) -> bool:
+        return bool(self.chain & bit)
