@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -108,7 +108,7 @@ def chevereto_image(
     assert original is not None
     display, display_w, display_h = _display(image, files)
     local = timezone.localtime(image.created_at)
-    gmt = image.created_at.astimezone(timezone.UTC)
+    gmt = image.created_at.astimezone(UTC)
     tags = [t.name for t in image.tags.all()] if image.pk else []
     title = image.title or original.stem
     ratio = image.width / image.height if image.height else 0
@@ -139,7 +139,7 @@ def chevereto_image(
         "thumb_size": image.thumb_size,
         "medium_size": image.medium_size,
         "frame_size": image.frame_size,
-        "expiration_date_gmt": image.expires_at.astimezone(timezone.UTC).strftime(DATE_FORMAT)
+        "expiration_date_gmt": image.expires_at.astimezone(UTC).strftime(DATE_FORMAT)
         if image.expires_at
         else None,
         "likes": image.likes,

@@ -99,7 +99,8 @@ def database_from_url(name: str, url: str) -> dict[str, object]:
             f"{name} must start with postgres:// or sqlite:///, got scheme {parts.scheme!r}"
         )
     if engine.endswith("sqlite3"):
-        path = unquote(parts.path)
+        # sqlite:////abs/path.db is an absolute path, sqlite:///rel.db a relative one.
+        path = unquote(parts.path)[1:]
         if parts.netloc or not path or path == "/":
             raise ImproperlyConfigured(f"{name} must look like sqlite:////absolute/path.db")
         return {"ENGINE": engine, "NAME": path}

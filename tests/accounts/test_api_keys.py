@@ -91,9 +91,12 @@ def test_digests_are_compared_in_constant_time(user: User) -> None:
 
 
 def test_an_unknown_key_id_still_costs_a_digest_comparison(user: User) -> None:
-    with mock.patch.object(
-        services.hmac, "compare_digest", wraps=services.hmac.compare_digest
-    ) as spy, pytest.raises(InvalidApiKey):
+    with (
+        mock.patch.object(
+            services.hmac, "compare_digest", wraps=services.hmac.compare_digest
+        ) as spy,
+        pytest.raises(InvalidApiKey),
+    ):
         api_key_authenticate(raw="chv_" + encode_id(999999) + "_" + "a" * 64)
     assert any(call.args[1] == "0" * 64 for call in spy.call_args_list)
 

@@ -6,84 +6,143 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('albums', '0001_initial'),
+        ("albums", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Category',
+            name="Category",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True)),
-                ('slug', models.SlugField(unique=True)),
-                ('description', models.CharField(blank=True, default='', max_length=255)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
+                ("slug", models.SlugField(unique=True)),
+                ("description", models.CharField(blank=True, default="", max_length=255)),
             ],
             options={
-                'verbose_name_plural': 'categories',
-                'ordering': ['name'],
+                "verbose_name_plural": "categories",
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Tag',
+            name="Tag",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=50, unique=True)),
-                ('slug', models.SlugField(allow_unicode=True, max_length=60, unique=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=50, unique=True)),
+                ("slug", models.SlugField(allow_unicode=True, max_length=60, unique=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='Image',
+            name="Image",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('image', 'Image'), ('video', 'Video')], default='image', max_length=5)),
-                ('path', models.CharField(max_length=255, unique=True)),
-                ('storage_mode', models.CharField(default='datefolder', max_length=20)),
-                ('original_filename', models.CharField(blank=True, default='', max_length=255)),
-                ('mime', models.CharField(max_length=50)),
-                ('size', models.PositiveBigIntegerField()),
-                ('width', models.PositiveIntegerField()),
-                ('height', models.PositiveIntegerField()),
-                ('bits', models.PositiveSmallIntegerField(default=8)),
-                ('channels', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('md5', models.CharField(db_index=True, max_length=32)),
-                ('source_md5', models.CharField(blank=True, default='', max_length=32)),
-                ('exif', models.JSONField(blank=True, null=True)),
-                ('is_animated', models.BooleanField(default=False)),
-                ('is_360', models.BooleanField(default=False)),
-                ('duration', models.FloatField(blank=True, null=True)),
-                ('title', models.CharField(blank=True, default='', max_length=100)),
-                ('description', models.TextField(blank=True, default='', max_length=25000)),
-                ('nsfw', models.BooleanField(default=False)),
-                ('is_approved', models.BooleanField(default=True)),
-                ('created_at', models.DateTimeField(db_index=True)),
-                ('expires_at', models.DateTimeField(blank=True, db_index=True, null=True)),
-                ('uploader_ip', models.GenericIPAddressField(blank=True, null=True)),
-                ('views', models.PositiveBigIntegerField(default=0)),
-                ('likes', models.PositiveBigIntegerField(default=0)),
-                ('chain', models.PositiveSmallIntegerField(default=4)),
-                ('thumb_width', models.PositiveIntegerField(default=0)),
-                ('thumb_height', models.PositiveIntegerField(default=0)),
-                ('thumb_size', models.PositiveIntegerField(default=0)),
-                ('medium_width', models.PositiveIntegerField(default=0)),
-                ('medium_height', models.PositiveIntegerField(default=0)),
-                ('medium_size', models.PositiveIntegerField(default=0)),
-                ('frame_size', models.PositiveIntegerField(default=0)),
-                ('delete_token_digest', models.CharField(blank=True, default='', max_length=64)),
-                ('album', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='images', to='albums.album')),
-                ('category', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='images', to='uploads.category')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='images', to=settings.AUTH_USER_MODEL)),
-                ('tags', models.ManyToManyField(blank=True, related_name='images', to='uploads.tag')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("image", "Image"), ("video", "Video")],
+                        default="image",
+                        max_length=5,
+                    ),
+                ),
+                ("path", models.CharField(max_length=255, unique=True)),
+                ("storage_mode", models.CharField(default="datefolder", max_length=20)),
+                ("original_filename", models.CharField(blank=True, default="", max_length=255)),
+                ("mime", models.CharField(max_length=50)),
+                ("size", models.PositiveBigIntegerField()),
+                ("width", models.PositiveIntegerField()),
+                ("height", models.PositiveIntegerField()),
+                ("bits", models.PositiveSmallIntegerField(default=8)),
+                ("channels", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("md5", models.CharField(db_index=True, max_length=32)),
+                ("source_md5", models.CharField(blank=True, default="", max_length=32)),
+                ("exif", models.JSONField(blank=True, null=True)),
+                ("is_animated", models.BooleanField(default=False)),
+                ("is_360", models.BooleanField(default=False)),
+                ("duration", models.FloatField(blank=True, null=True)),
+                ("title", models.CharField(blank=True, default="", max_length=100)),
+                ("description", models.TextField(blank=True, default="", max_length=25000)),
+                ("nsfw", models.BooleanField(default=False)),
+                ("is_approved", models.BooleanField(default=True)),
+                ("created_at", models.DateTimeField(db_index=True)),
+                ("expires_at", models.DateTimeField(blank=True, db_index=True, null=True)),
+                ("uploader_ip", models.GenericIPAddressField(blank=True, null=True)),
+                ("views", models.PositiveBigIntegerField(default=0)),
+                ("likes", models.PositiveBigIntegerField(default=0)),
+                ("chain", models.PositiveSmallIntegerField(default=4)),
+                ("thumb_width", models.PositiveIntegerField(default=0)),
+                ("thumb_height", models.PositiveIntegerField(default=0)),
+                ("thumb_size", models.PositiveIntegerField(default=0)),
+                ("medium_width", models.PositiveIntegerField(default=0)),
+                ("medium_height", models.PositiveIntegerField(default=0)),
+                ("medium_size", models.PositiveIntegerField(default=0)),
+                ("frame_size", models.PositiveIntegerField(default=0)),
+                ("delete_token_digest", models.CharField(blank=True, default="", max_length=64)),
+                (
+                    "album",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="images",
+                        to="albums.album",
+                    ),
+                ),
+                (
+                    "category",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="images",
+                        to="uploads.category",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="images",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tags",
+                    models.ManyToManyField(blank=True, related_name="images", to="uploads.tag"),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['user', 'md5'], name='uploads_ima_user_id_859b27_idx'), models.Index(fields=['uploader_ip', 'created_at'], name='uploads_ima_uploade_1e849d_idx'), models.Index(fields=['user', '-created_at'], name='uploads_ima_user_id_43a0cd_idx')],
+                "indexes": [
+                    models.Index(fields=["user", "md5"], name="uploads_ima_user_id_859b27_idx"),
+                    models.Index(
+                        fields=["uploader_ip", "created_at"], name="uploads_ima_uploade_1e849d_idx"
+                    ),
+                    models.Index(
+                        fields=["user", "-created_at"], name="uploads_ima_user_id_43a0cd_idx"
+                    ),
+                ],
             },
         ),
     ]

@@ -1,0 +1,304 @@
+"""What a file really is, read from its content: type, dimensions, animation, metadata.
+
+Runs inside the upload request, so it never decodes pixel data: headers, metadata and a
+cheap structural check for truncation are enough to accept or refuse a file. Full decoding
+happens later, on a worker, when derivatives are made.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import av
+import pillow_heif
+from PIL import ExifTags, Image, TiffImagePlugin, UnidentifiedImageError
+
+pillow_heif.register_heif_opener()
+
+
+class ProbeError(Exception):
+    code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnsupportedFormat(ProbeError):
+    code = 613
+
+
+class CorruptFile(ProbeError):
+    code = 400
+
+
+class TooManyPixels(ProbeError):
+    code = 400
+
+
+@dataclass(frozen=True)
+class Probe:
+    kind: str
+    format: str
+    mime: str
+    extension: str
+    width: int
+    height: int
+    orientation: int = 1
+    is_animated: bool = False
+    frames: int = 1
+    bits: int = 8
+    channels: int | None = None
+    exif: dict[str, Any] | None = None
+    title: str | None = None
+    description: str | None = None
+    date_taken: datetime | None = None
+    is_360: bool = False
+    duration: float | None = None
+
+
+_FORMATS = {
+    "jpeg": ("image", "image/jpeg", "jpg"),
+    "png": ("image", "image/png", "png"),
+    "gif": ("image", "image/gif", "gif"),
+    "webp": ("image", "image/webp", "webp"),
+    "avif": ("image", "image/avif", "avif"),
+    "bmp": ("image", "image/bmp", "bmp"),
+    "heic": ("image", "image/heic", "heic"),
+    "mp4": ("video", "video/mp4", "mp4"),
+    "webm": ("video", "video/webm", "webm"),
+    "mov": ("video", "video/quicktime", "mov"),
+}
+_HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"}
+_AVIF_BRANDS = {b"avif", b"avis"}
+_MOV_BRANDS = {b"qt  "}
+_TAIL = 64 * 1024
+_CHANNELS = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "CMYK": 4, "I;16": 1, "I": 1, "F": 1}  # fmt: skip
+_GPANO = re.compile(rb"GPano:ProjectionType\s*(?:=\s*[\"']|>)\s*equirectangular", re.IGNORECASE)
+_ORIENTATION = 0x0112
+_EXIF_IFD = 0x8769
+_MAKER_NOTE = 0x927C
+_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+
+
+def sniff(head: bytes) -> str | None:
+    """The format named by a file's first bytes, or None when it is not one we accept."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    if head[:6] in (b"GIF87a", b"GIF89a"):
+        return "gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "webp"
+    if head[:2] == b"BM" and len(head) >= 26:
+        return "bmp"
+    if head[:4] == b"\x1a\x45\xdf\xa3":
+        return "webm"
+    if head[4:8] == b"ftyp":
+        major = head[8:12]
+        size = int.from_bytes(head[:4], "big")
+        brands = {major} | {head[i : i + 4] for i in range(16, min(size, len(head)), 4)}
+        if major in _AVIF_BRANDS:
+            return "avif"
+        if major in _HEIC_BRANDS or (major not in _MOV_BRANDS and brands & {b"heic", b"heix"}):
+            return "heic"
+        if major in _MOV_BRANDS:
+            return "mov"
+        if brands & _AVIF_BRANDS and not brands & {b"isom", b"mp41", b"mp42"}:
+            return "avif"
+        return "mp4"
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free", b"skip") and head[:4] != b"\0\0\0\0":
+        return "mov"
+    return None
+
+
+def _check_structure(path: str, fmt: str, size: int) -> None:
+    """Refuse truncated files without decoding them: each format has a known ending."""
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - _TAIL))
+        tail = handle.read()
+        if fmt == "webp":
+            handle.seek(4)
+            riff_size = int.from_bytes(handle.read(4), "little")
+    if fmt == "jpeg" and b"\xff\xd9" not in tail:
+        raise CorruptFile("Invalid image: the JPEG data is truncated")
+    if fmt == "png" and b"IEND" not in tail:
+        raise CorruptFile("Invalid image: the PNG data is truncated")
+    if fmt == "gif" and b"\x3b" not in tail:
+        raise CorruptFile("Invalid image: the GIF data is truncated")
+    if fmt == "webp" and riff_size + 8 > size:
+        raise CorruptFile("Invalid image: the WebP data is truncated")
+
+
+def _json_safe(value: Any) -> Any:
+    if isinstance(value, TiffImagePlugin.IFDRational):
+        return float(value) if value.denominator else None
+    if isinstance(value, bytes):
+        if len(value) > 64:
+            return None
+        text = value.rstrip(b"\0").decode("utf-8", "replace")
+        return text if text.isprintable() else None
+    if isinstance(value, tuple | list):
+        items = [_json_safe(v) for v in value]
+        return items if len(items) <= 64 else None
+    if isinstance(value, str):
+        return value.rstrip("\0")
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return None
+
+
+def _read_exif(im: Image.Image) -> tuple[dict[str, Any] | None, int]:
+    try:
+        raw = im.getexif()
+    except Exception:  # malformed EXIF must not make a good picture unusable
+        return None, 1
+    tags: dict[str, Any] = {}
+    items: list[tuple[int, Any]] = list(raw.items())
+    try:
+        items += list(raw.get_ifd(_EXIF_IFD).items())
+    except Exception:  # noqa: S110 - a broken sub-IFD leaves the main one usable
+        pass
+    for tag, value in items:
+        if tag in (_MAKER_NOTE, _EXIF_IFD, 0x8825):
+            continue
+        name = ExifTags.TAGS.get(tag, f"Tag{tag:04X}")
+        safe = _json_safe(value)
+        if safe is not None and safe != "":
+            tags[name] = safe
+    orientation = raw.get(_ORIENTATION, 1)
+    if not isinstance(orientation, int) or not 1 <= orientation <= 8:
+        orientation = 1
+    if not tags:
+        return None, orientation
+    try:
+        json.dumps(tags)
+    except (TypeError, ValueError):
+        return None, orientation
+    return tags, orientation
+
+
+def _xmp_bytes(im: Image.Image) -> bytes:
+    xmp = im.info.get("xmp") or im.info.get("XML:com.adobe.xmp") or b""
+    return xmp.encode("utf-8", "replace") if isinstance(xmp, str) else bytes(xmp)
+
+
+def _xmp_text(xmp: bytes, tag: str) -> str | None:
+    match = re.search(rb"<dc:" + tag.encode() + rb">.*?<rdf:li[^>]*>(.*?)</rdf:li>", xmp, re.DOTALL)
+    if not match:
+        return None
+    text = match.group(1).decode("utf-8", "replace").strip()
+    return text or None
+
+
+def _date_taken(exif: dict[str, Any] | None) -> datetime | None:
+    for key in ("DateTimeOriginal", "DateTimeDigitized", "DateTime"):
+        value = (exif or {}).get(key)
+        if isinstance(value, str):
+            try:
+                return datetime.strptime(value.strip()[:19], "%Y:%m:%d %H:%M:%S")
+            except ValueError:
+                continue
+    return None
+
+
+def _probe_image(path: str, fmt: str, max_pixels: int) -> Probe:
+    kind, mime, extension = _FORMATS[fmt]
+    previous = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # our own limit is checked below, before any decoding
+    try:
+        with Image.open(path) as im:
+            width, height = im.size
+            if width < 1 or height < 1:
+                raise CorruptFile("Invalid image: no pixels")
+            if width * height > max_pixels:
+                raise TooManyPixels(
+                    f"Image too large: {width}x{height} pixels exceeds the {max_pixels} pixel limit"
+                )
+            frames = getattr(im, "n_frames", 1) if fmt in {"gif", "webp", "png", "avif"} else 1
+            exif, orientation = _read_exif(im)
+            xmp = _xmp_bytes(im)
+            mode = im.mode
+            bits = 16 if mode.startswith("I;16") or mode == "I" else 8
+            title = (exif or {}).get("XPTitle") or _xmp_text(xmp, "title")
+            description = (exif or {}).get("ImageDescription") or _xmp_text(xmp, "description")
+    except (UnidentifiedImageError, SyntaxError, OSError, ValueError, EOFError) as exc:
+        raise CorruptFile(f"Invalid image: {exc}") from None
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous
+    if orientation in _SWAPPING_ORIENTATIONS:
+        width, height = height, width
+    return Probe(
+        kind=kind,
+        format=fmt,
+        mime=mime,
+        extension=extension,
+        width=width,
+        height=height,
+        orientation=orientation,
+        is_animated=frames > 1,
+        frames=frames,
+        bits=bits,
+        channels=_CHANNELS.get(mode),
+        exif=exif,
+        title=str(title)[:100] if title else None,
+        description=str(description) if description else None,
+        date_taken=_date_taken(exif),
+        is_360=bool(_GPANO.search(xmp)),
+    )
+
+
+def _probe_video(path: str, fmt: str, max_pixels: int) -> Probe:
+    kind, mime, extension = _FORMATS[fmt]
+    try:
+        with av.open(path, metadata_errors="ignore") as container:
+            streams = container.streams.video
+            if not streams:
+                raise CorruptFile("Invalid video: no video stream")
+            stream = streams[0]
+            width, height = stream.codec_context.width, stream.codec_context.height
+            duration: float | None = None
+            if stream.duration is not None and stream.time_base is not None:
+                duration = float(stream.duration * stream.time_base)
+            elif container.duration is not None:
+                duration = container.duration / av.time_base
+            frames = stream.frames or 0
+    except av.FFmpegError as exc:
+        raise CorruptFile(f"Invalid video: {exc}") from None
+    if not width or not height:
+        raise CorruptFile("Invalid video: no picture size")
+    if width * height > max_pixels:
+        raise TooManyPixels(f"Video too large: {width}x{height} pixels")
+    return Probe(
+        kind=kind,
+        format=fmt,
+        mime=mime,
+        extension=extension,
+        width=width,
+        height=height,
+        frames=frames,
+        is_animated=False,
+        channels=3,
+        duration=duration,
+    )
+
+
+def probe_file(path: str, *, max_pixels: int = 100_000_000) -> Probe:
+    size = os.path.getsize(path)
+    if size == 0:
+        raise CorruptFile("Empty file")
+    with open(path, "rb") as handle:
+        head = handle.read(64)
+    fmt = sniff(head)
+    if fmt is None:
+        raise UnsupportedFormat("Unsupported file type: only images and videos are accepted")
+    if _FORMATS[fmt][0] == "video":
+        return _probe_video(path, fmt, max_pixels)
+    _check_structure(path, fmt, size)
+    return _probe_image(path, fmt, max_pixels)
