@@ -32,9 +32,8 @@ def _jpeg_keep(marker: int, payload: bytes) -> bool:
         return True
     if marker == 0xE2:
         return payload.startswith(b"ICC_PROFILE\0")
-    if 0xE1 <= marker <= 0xEF or marker == 0xFE:  # other APPn and comments
-        return False
-    return True
+    # Other APPn segments and comments are metadata; everything else is image structure.
+    return not (0xE1 <= marker <= 0xEF or marker == 0xFE)
 
 
 def _strip_jpeg(data: bytes, dst: BinaryIO, orientation: int) -> None:

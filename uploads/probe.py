@@ -7,6 +7,7 @@ happens later, on a worker, when derivatives are made.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -78,7 +79,12 @@ _HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b
 _AVIF_BRANDS = {b"avif", b"avis"}
 _MOV_BRANDS = {b"qt  "}
 _TAIL = 64 * 1024
-_CHANNELS = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3, "RGBA": 4, "CMYK": 4, "I;16": 1, "I": 1, "F": 1}  # fmt: skip
+_CHANNELS = {
+    **dict.fromkeys(["1", "L", "P", "I;16", "I", "F"], 1),
+    **dict.fromkeys(["LA", "PA"], 2),
+    **dict.fromkeys(["RGB", "YCbCr", "LAB", "HSV"], 3),
+    **dict.fromkeys(["RGBA", "CMYK"], 4),
+}
 _GPANO = re.compile(rb"GPano:ProjectionType\s*(?:=\s*[\"']|>)\s*equirectangular", re.IGNORECASE)
 _ORIENTATION = 0x0112
 _EXIF_IFD = 0x8769
@@ -161,10 +167,9 @@ def _read_exif(im: Image.Image) -> tuple[dict[str, Any] | None, int]:
         return None, 1
     tags: dict[str, Any] = {}
     items: list[tuple[int, Any]] = list(raw.items())
-    try:
+    # A broken sub-IFD leaves the main one usable.
+    with contextlib.suppress(Exception):
         items += list(raw.get_ifd(_EXIF_IFD).items())
-    except Exception:  # noqa: S110 - a broken sub-IFD leaves the main one usable
-        pass
     for tag, value in items:
         if tag in (_MAKER_NOTE, _EXIF_IFD, 0x8825):
             continue

@@ -8,8 +8,8 @@ unless storage took it over.
 from __future__ import annotations
 
 import base64
-import contextlib
 import binascii
+import contextlib
 import hashlib
 import os
 import re

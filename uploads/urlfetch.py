@@ -181,7 +181,7 @@ def fetch_to_file(
     current = url
     for _hop in range(max_redirects + 1):
         scheme, host, port, path = _parse(current)
-        family, address = _resolve(host, port, allow_loopback)[0]
+        _family, address = _resolve(host, port, allow_loopback)[0]
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise UrlFetchFailed("URL fetch timed out")
@@ -227,13 +227,11 @@ def fetch_to_file(
                 filename=_filename(response, current),
                 size=size,
             )
-        except (TimeoutError, socket.timeout):
+        except TimeoutError:
             raise UrlFetchFailed("URL fetch timed out") from None
         except ssl.SSLError as exc:
             raise UrlFetchFailed(f"TLS error: {exc.reason or exc}") from None
-        except (ConnectionError, http.client.HTTPException, OSError) as exc:
-            if isinstance(exc, UrlFetchError):
-                raise
+        except (http.client.HTTPException, OSError) as exc:
             raise UrlFetchFailed(f"Cannot fetch the URL: {exc.__class__.__name__}") from None
         finally:
             conn.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 import requests
@@ -14,7 +15,7 @@ from uploads.models import Image
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_server, page) -> None:  # noqa: ANN001
+def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_server, page) -> None:
     base = live_server.url
     page.goto(f"{base}/signup")
     page.fill("input[name=username]", "dora")
@@ -60,7 +61,7 @@ def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_ser
     assert key not in page.content()
     with page.expect_download() as download:
         page.click("form.sharex button")
-    config = json.loads(open(download.value.path()).read())
+    config = json.loads(Path(download.value.path()).read_text())
     assert (
         config["Headers"]["X-API-Key"].startswith("chv_") and config["Headers"]["X-API-Key"] != key
     )
@@ -73,7 +74,7 @@ def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_ser
     assert refused.status_code == 401 and refused.json()["error"]["code"] == 100
 
 
-def test_an_admin_logs_in_and_reaches_the_dashboard(live_server, page, admin_user) -> None:  # noqa: ANN001
+def test_an_admin_logs_in_and_reaches_the_dashboard(live_server, page, admin_user) -> None:
     page.goto(f"{live_server.url}/login")
     page.fill("input[name=username]", "root")
     page.fill("input[name=password]", "pw-Root-123")
