@@ -174,6 +174,10 @@ def _read_exif(im: Image.Image) -> tuple[dict[str, Any] | None, int]:
         if tag in (_MAKER_NOTE, _EXIF_IFD, 0x8825):
             continue
         name = ExifTags.TAGS.get(tag, f"Tag{tag:04X}")
+        if name.startswith("XP") and isinstance(value, bytes | tuple):
+            # Windows' XP* tags are UTF-16LE text stored as bytes.
+            raw_bytes = bytes(value) if isinstance(value, tuple) else value
+            value = raw_bytes.decode("utf-16le", "replace").rstrip("\0")
         safe = _json_safe(value)
         if safe is not None and safe != "":
             tags[name] = safe
