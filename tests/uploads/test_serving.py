@@ -29,7 +29,7 @@ def path_of(url: str) -> str:
     return url.removeprefix("http://testserver")
 
 
-def body(response) -> bytes:  # noqa: ANN001
+def body(response) -> bytes:
     return b"".join(response.streaming_content) if response.streaming else response.content
 
 
@@ -104,7 +104,7 @@ def test_every_image_format_gets_browser_ready_derivatives(
     factory,
     name: str,
     mime: str,
-    thumb_format: str,  # noqa: ANN001
+    thumb_format: str,
 ) -> None:
     image = upload(client, api_key, factory(), name)
     assert image["mime"] == mime
@@ -135,7 +135,7 @@ def test_exif_orientation_is_honoured_without_re_encoding(
 
 def test_stripping_exif_keeps_the_pixels_and_the_orientation(
     client: Client, api_key: str, site, media_root: Path
-) -> None:  # noqa: ANN001
+) -> None:
     site.keep_exif = False
     site.save()
     photo = samples.jpeg_bytes(80, 60, exif_orientation=6, exif_description="secret place")
