@@ -7,8 +7,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import lru_cache
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, User
@@ -92,11 +93,7 @@ def api_key_authenticate(*, raw: str) -> KeyIdentity:
     ):
         return KeyIdentity(user=None, api_key=None)
     key_id = _key_id(raw)
-    api_key = (
-        ApiKey.objects.select_related("user")
-        .filter(pk=key_id, revoked_at__isnull=True, user__is_active=True)
-        .first()
-    )
+    api_key = _live_key_with_user(key_id)
     # Compare against a dummy digest when the row is missing, so unknown ids cost the same.
     expected = api_key.digest if api_key is not None else "0" * 64
     if not hmac.compare_digest(digest_of(raw), expected) or api_key is None:
@@ -106,6 +103,46 @@ def api_key_authenticate(*, raw: str) -> KeyIdentity:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
         api_key.last_used_at = now
     return KeyIdentity(user=api_key.user, api_key=api_key)
+
+
+@lru_cache(maxsize=1)
+def _key_lookup_sql() -> tuple[str, list[str], list[str]]:
+    """One hand-written query for key + user: this runs on every API call, and building
+    it through the ORM costs more than running it. Only model metadata goes into the
+    text; the key id is a bound parameter."""
+    q = connection.ops.quote_name
+    key_meta, user_meta = ApiKey._meta, User._meta
+    columns = [f"k.{q(f.column)}" for f in key_meta.concrete_fields]
+    columns += [f"u.{q(f.column)}" for f in user_meta.concrete_fields]
+    sql = (
+        f"SELECT {', '.join(columns)} "  # noqa: S608 - identifiers from model metadata
+        f"FROM {q(key_meta.db_table)} k JOIN {q(user_meta.db_table)} u "
+        f"ON u.{q(user_meta.pk.column)} = k.{q('user_id')} "
+        f"WHERE k.{q(key_meta.pk.column)} = %s AND k.{q('revoked_at')} IS NULL "
+        f"AND u.{q('is_active')} = %s"
+    )
+    key_names = [f.attname for f in key_meta.concrete_fields]
+    user_names = [f.attname for f in user_meta.concrete_fields]
+    return sql, key_names, user_names
+
+
+def _live_key_with_user(key_id: int) -> ApiKey | None:
+    sql, key_names, user_names = _key_lookup_sql()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [key_id, True])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    converters = connection.ops.get_db_converters
+    values = list(row)
+    fields = [*ApiKey._meta.concrete_fields, *User._meta.concrete_fields]
+    for index, field in enumerate(fields):
+        for convert in converters(field.get_col(field.model._meta.db_table)):
+            values[index] = convert(values[index], field, connection)
+    split = len(key_names)
+    api_key = ApiKey.from_db(connection.alias, key_names, values[:split])
+    api_key.user = User.from_db(connection.alias, user_names, values[split:])
+    return api_key
 
 
 def api_key_active(*, user: User) -> ApiKey | None:

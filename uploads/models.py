@@ -104,7 +104,7 @@ class Image(models.Model):
 
     class Meta:
         indexes = [
-            models.Index(fields=["user", "md5"]),
+            models.Index(fields=["user", "source_md5"]),
             models.Index(fields=["uploader_ip", "created_at"]),
             models.Index(fields=["user", "-created_at"]),
         ]

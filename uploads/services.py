@@ -288,7 +288,7 @@ def _existing_duplicate(*, user: User | None, md5: str, now: datetime) -> Image 
     if user is None:
         return None
     return (
-        Image.objects.filter(Q(md5=md5) | Q(source_md5=md5), user=user)
+        Image.objects.filter(user=user, source_md5=md5)
         .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .order_by("pk")
         .first()
