@@ -212,9 +212,13 @@ def fetch_to_file(
                 raise UrlTooLarge(f"File too big: {length} bytes")
             size = 0
             while True:
-                if time.monotonic() > deadline:
+                left = deadline - time.monotonic()
+                if left <= 0:
                     raise UrlFetchFailed("URL fetch timed out")
-                chunk = response.read(_CHUNK)
+                if conn.sock is not None:
+                    conn.sock.settimeout(min(timeout, left))
+                # read1 returns what has arrived, so a slow drip cannot outlast the deadline.
+                chunk = response.read1(_CHUNK)
                 if not chunk:
                     break
                 size += len(chunk)
