@@ -1,9 +1,19 @@
 from __future__ import annotations
 
-from django.urls import re_path
+from django.urls import path
 
 from api_v1.views import UploadView
 
+
+class UploadAliasView(UploadView):
+    """The same endpoint at the other paths Chevereto clients use; documented once."""
+
+    schema = None
+
+
 urlpatterns = [
-    re_path(r"^(?:api/)?1/upload/?$", UploadView.as_view(), name="api-v1-upload"),
+    path("api/1/upload", UploadView.as_view(), name="api-v1-upload"),
+    path("api/1/upload/", UploadAliasView.as_view()),
+    path("1/upload", UploadAliasView.as_view()),
+    path("1/upload/", UploadAliasView.as_view()),
 ]
