@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import sys
 from pathlib import Path
 
@@ -109,6 +110,10 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # A file, like the real thing: an in-memory test database locks whole tables
+            # and ignores the busy timeout, so concurrent tests would see failures no
+            # deployment can have.
+            "TEST": {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -204,6 +209,9 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired-uploads": {"task": "uploads.tasks.purge_expired", "schedule": 60.0},
+}
 # Enqueueing must never make an upload fail: a broker that is down is given up on quickly
 # and the derivatives are then made on demand.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2

@@ -11,7 +11,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -22,29 +21,14 @@ from django.db.models import F
 from chevereto.models import SiteSettings
 from uploads import processing
 from uploads.files import BITS, StoredFile, source_format, variant_file
+from uploads.locks import image_lock
 from uploads.models import Image
 
 log = logging.getLogger(__name__)
 
-_locks_guard = threading.Lock()
-_locks: dict[int, threading.Lock] = {}
-
 
 class DerivativeFailed(Exception):
     """The original cannot be decoded: no derivative can be made from it."""
-
-
-@contextlib.contextmanager
-def _image_lock(image_id: int) -> Iterator[None]:
-    # One maker per image in this process; across processes the storage write below is
-    # idempotent (same name, same bytes), so a rare double make costs time, not data.
-    with _locks_guard:
-        lock = _locks.setdefault(image_id, threading.Lock())
-    with lock:
-        yield
-    with _locks_guard:
-        if not lock.locked():
-            _locks.pop(image_id, None)
 
 
 @contextlib.contextmanager
@@ -81,7 +65,9 @@ def image_derivatives_generate(*, image_id: int, only: set[str] | None = None) -
     Raises DerivativeFailed when the original cannot be decoded.
     """
     wanted = only or {"thumb", "medium", "frame"}
-    with _image_lock(image_id):
+    # One maker at a time per upload; the loser of a race finds the work done. Should the
+    # lock not come (a stuck holder), making the files anyway is safe: same names, same bytes.
+    with image_lock(image_id):
         image = Image.objects.filter(pk=image_id).first()
         if image is None:
             return None

@@ -118,3 +118,16 @@ class Image(models.Model):
 
     def has(self, bit: int) -> bool:
         return bool(self.chain & bit)
+
+
+class DerivativeLock(models.Model):
+    """Who is making the derivatives of an upload right now, across processes and machines.
+
+    A row is the lock; a stale one (its holder died) is taken over once `expires_at` passes.
+    """
+
+    image_id = models.BigIntegerField(primary_key=True)
+    expires_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"lock on image {self.image_id}"

@@ -27,3 +27,14 @@ def generate_derivatives(self: object, image_id: int) -> None:
     except DerivativeFailed as exc:
         # A file that cannot be decoded will not decode on a retry either.
         log.warning("derivatives of image %s failed: %s", image_id, exc)
+
+
+@shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
+def purge_expired() -> int:
+    """Run by beat every minute: delete expired uploads in bounded batches."""
+    from uploads.expiry import images_purge_expired
+
+    deleted = images_purge_expired()
+    if deleted:
+        log.info("purged %s expired uploads", deleted)
+    return deleted

@@ -1,0 +1,114 @@
+"""Deleting expired uploads, and checking storage against the database."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.files.storage import Storage, default_storage
+from django.db import connection, transaction
+from django.utils import timezone
+
+from uploads.files import all_files
+from uploads.models import Image
+
+log = logging.getLogger(__name__)
+# Only the fields all_files() needs: purging reads thousands of rows.
+_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width")
+
+
+def _delete_files(names: list[str]) -> int:
+    deleted = 0
+    for name in names:
+        try:
+            default_storage.delete(name)
+            deleted += 1
+        except Exception:  # one unreachable file must not stop the others
+            log.warning("could not delete %s", name, exc_info=True)
+    return deleted
+
+
+def images_purge_expired(
+    *, batch_size: int = 500, now: datetime | None = None, max_batches: int | None = None
+) -> int:
+    """Delete uploads whose `expires_at` has passed; returns how many rows were deleted.
+
+    Each batch deletes its rows in one transaction and their files after it commits, so a
+    crash never leaves a row without its files. Batches claim rows with SKIP LOCKED where
+    the database has it, so two purges at once never take the same rows; on SQLite the
+    write lock serialises them and the second one finds the rows gone.
+    """
+    now = now or timezone.now()
+    total = 0
+    batches = 0
+    while max_batches is None or batches < max_batches:
+        names: list[str] = []
+        with transaction.atomic():
+            claim = Image.objects.filter(expires_at__lte=now).order_by("expires_at", "pk")
+            if connection.features.has_select_for_update_skip_locked:
+                claim = claim.select_for_update(skip_locked=True, of=("self",))
+            batch = list(claim.only(*_FILE_FIELDS)[:batch_size])
+            if not batch:
+                break
+            for image in batch:
+                names.extend(f.name for f in all_files(image))
+            Image.objects.filter(pk__in=[image.pk for image in batch]).delete()
+            transaction.on_commit(lambda names=names: _delete_files(names))
+        total += len(batch)
+        batches += 1
+    return total
+
+
+@dataclass
+class ReconcileReport:
+    orphan_files: list[str] = field(default_factory=list)
+    missing_files: list[tuple[int, str]] = field(default_factory=list)
+    deleted: int = 0
+
+
+def _walk(storage: Storage, folder: str) -> Iterator[str]:
+    dirs, files = storage.listdir(folder)
+    for name in files:
+        yield f"{folder}/{name}"
+    for sub in dirs:
+        yield from _walk(storage, f"{folder}/{sub}")
+
+
+def storage_reconcile(
+    *, delete: bool = False, grace: timedelta = timedelta(hours=1)
+) -> ReconcileReport:
+    """Files under images/ that no row explains, and rows whose original file is gone.
+
+    Files younger than `grace` are left alone: an upload may be between its storage write
+    and its commit.
+    """
+    storage = default_storage
+    report = ReconcileReport()
+    expected: set[str] = set()
+    originals: dict[str, int] = {}
+    for image in Image.objects.only(*_FILE_FIELDS).iterator(chunk_size=2000):
+        for stored in all_files(image):
+            expected.add(stored.name)
+        originals[image.path] = image.pk
+    present: set[str] = set()
+    if storage.exists("images"):
+        cutoff = timezone.now() - grace
+        for name in _walk(storage, "images"):
+            present.add(name)
+            if name in expected:
+                continue
+            try:
+                modified = storage.get_modified_time(name)
+            except (NotImplementedError, OSError):
+                modified = None
+            if modified is not None and modified > cutoff:
+                continue
+            report.orphan_files.append(name)
+    report.missing_files = sorted(
+        (pk, path) for path, pk in originals.items() if path not in present
+    )
+    if delete and report.orphan_files:
+        report.deleted = _delete_files(report.orphan_files)
+    return report
