@@ -30,7 +30,7 @@ def _try_acquire(image_id: int, ttl: float) -> bool:
 
 
 @contextlib.contextmanager
-def image_lock(image_id: int, *, ttl: float = 300.0, wait: float = 60.0) -> Iterator[bool]:
+def image_lock(image_id: int, *, ttl: float = 120.0, wait: float = 20.0) -> Iterator[bool]:
     """Hold the lock on `image_id`; yields False when it could not be had within `wait`.
 
     Callers re-read the row inside: whoever held the lock may have done the work already.

@@ -1,0 +1,124 @@
+"""Real servers for integration tests: started by `make test` (scripts/with-test-services.sh)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import kombu.pools
+import pytest
+from django.conf import LazySettings
+from django.db import connection
+
+from chevereto.celery import app as celery_app
+from tests.conftest import require_env
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def database_url() -> str:
+    """The URL of the database this test run uses (the test database, not the real one)."""
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    auth = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}@" if db["USER"] else ""
+    return f"postgres://{auth}{db['HOST']}:{db['PORT']}/{db['NAME']}"
+
+
+def use_broker(url: str, *, eager: bool = False) -> tuple[str, bool, dict]:
+    """Point this process's Celery producer at `url`; returns what it was before."""
+    conf = celery_app.conf
+    previous = (conf.broker_url, conf.task_always_eager, dict(conf.broker_transport_options or {}))
+    conf.broker_url = url
+    conf.task_always_eager = eager
+    conf.broker_transport_options = {} if url.startswith("redis") else previous[2]
+    # Drop pooled connections and producers bound to the old broker (kombu keeps a
+    # process-wide registry of them too).
+    kombu.pools.reset()
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+    return previous
+
+
+@pytest.fixture
+def redis_broker(settings: LazySettings) -> Iterator[str]:
+    """Send tasks through the real Redis instead of running them in-process."""
+    url = require_env("TEST_REDIS_URL")
+    previous = use_broker(url)
+    yield url
+    url_before, eager_before, options_before = previous
+    use_broker(url_before, eager=eager_before)
+    celery_app.conf.broker_transport_options = options_before
+
+
+class Worker:
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def children(self) -> list[int]:
+        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@pytest.fixture
+def start_worker(redis_broker: str, media_root: Path, tmp_path: Path) -> Iterator[object]:
+    """Start real `celery worker` processes on Redis, sharing this test's database and media."""
+    workers: list[Worker] = []
+
+    def start(concurrency: int = 1) -> Worker:
+        log = tmp_path / f"worker-{len(workers)}.log"
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url(),
+            "CELERY_BROKER_URL": redis_broker,
+            "MEDIA_ROOT": str(media_root),
+            "CHEVERETO_VAR_DIR": str(tmp_path / "worker-var"),
+            "CHEVERETO_TESTING": "0",
+        }
+        env.pop("PYTEST_CURRENT_TEST", None)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "chevereto", "worker", "--loglevel", "info",
+             "--concurrency", str(concurrency), "--pool", "prefork", "--without-mingle",
+             "--without-gossip", "-n", f"test{len(workers)}@%h"],
+            cwd=ROOT,
+            env=env,
+            stdout=log.open("wb"),
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        worker = Worker(process, log)
+        workers.append(worker)
+        deadline = time.monotonic() + 60
+        while "ready." not in log.read_text(errors="replace"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("worker did not start:\n" + log.read_text(errors="replace")[-3000:])
+            time.sleep(0.2)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+def wait_until(predicate: object, timeout: float = 60.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")

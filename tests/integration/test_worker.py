@@ -1,0 +1,76 @@
+"""Uploads with a real Celery worker on a real Redis."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from django.test import Client
+from PIL import Image as PILImage
+
+from chevereto.celery import app as celery_app
+from tests.integration.conftest import use_broker
+from tests import samples
+from tests.integration.conftest import wait_until
+from uploads.models import Image
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ALL = Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM
+
+
+def upload(client: Client, key: str, data: bytes) -> dict:
+    response = client.post("/api/1/upload", {"source": io.BytesIO(data)}, HTTP_X_API_KEY=key)
+    assert response.status_code == 200, response.content
+    return response.json()["image"]
+
+
+def test_the_worker_makes_the_derivatives_and_they_are_served(
+    client: Client, api_key: str, start_worker, media_root: Path
+) -> None:
+    start_worker()
+    image = upload(client, api_key, samples.jpeg_bytes(1600, 1200))
+    wait_until(lambda: Image.objects.get().chain == ALL, what="derivatives from the worker")
+    stored = Image.objects.get()
+    assert stored.thumb_size > 0 and stored.medium_size > 0
+    thumb = client.get(image["thumb"]["url"].removeprefix("http://testserver"))
+    assert thumb.status_code == 200
+    assert PILImage.open(io.BytesIO(b"".join(thumb.streaming_content))).size == (320, 320)
+    assert (media_root / image["medium"]["url"].split("testserver/")[1]).exists()
+
+
+def test_a_worker_killed_mid_task_has_the_task_redelivered(
+    client: Client, api_key: str, start_worker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = start_worker()
+    # A heavy PNG keeps the child busy long enough to be killed while it works.
+    upload(client, api_key, samples.png_bytes(6000, 4500, mode="RGB"))
+    wait_until(lambda: "generate_derivatives" in worker.log.read_text(errors="replace"), what="task start")
+    for child in worker.children():
+        os.kill(child, signal.SIGKILL)
+    wait_until(lambda: Image.objects.get().chain == ALL, timeout=120, what="redelivered task")
+    log = worker.log.read_text(errors="replace")
+    assert "WorkerLostError" in log and log.count("generate_derivatives") >= 3  # received twice, done
+
+
+def test_an_upload_succeeds_with_redis_down_and_derivatives_come_on_demand(client: Client, api_key: str) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead_port = sock.getsockname()[1]
+    url_before, eager_before, options_before = use_broker(f"redis://127.0.0.1:{dead_port}/0")
+    try:
+        started = time.monotonic()
+        image = upload(client, api_key, samples.jpeg_bytes(900, 700))
+        assert time.monotonic() - started < 15
+        assert Image.objects.get().chain == Image.CHAIN_IMAGE
+        thumb = client.get(image["thumb"]["url"].removeprefix("http://testserver"))
+        assert thumb.status_code == 200
+        assert Image.objects.get().chain & Image.CHAIN_THUMB
+    finally:
+        use_broker(url_before, eager=eager_before)
+        celery_app.conf.broker_transport_options = options_before
