@@ -150,6 +150,7 @@ if S3_BUCKET:
         "secret_key": env_str("S3_SECRET_ACCESS_KEY", "") or None,
         "custom_domain": env_str("S3_CUSTOM_DOMAIN", "") or None,
         "addressing_style": env_str("S3_ADDRESSING_STYLE", "") or None,
+        "location": env_str("S3_LOCATION", ""),
         "signature_version": "s3v4",
         "file_overwrite": False,
         "default_acl": None,

@@ -81,7 +81,7 @@ def start_worker(redis_broker: str, media_root: Path, tmp_path: Path) -> Iterato
     """Start real `celery worker` processes on Redis, sharing this test's database and media."""
     workers: list[Worker] = []
 
-    def start(concurrency: int = 1) -> Worker:
+    def start(concurrency: int = 1, extra_env: dict[str, str] | None = None) -> Worker:
         log = tmp_path / f"worker-{len(workers)}.log"
         env = {
             **os.environ,
@@ -90,6 +90,7 @@ def start_worker(redis_broker: str, media_root: Path, tmp_path: Path) -> Iterato
             "MEDIA_ROOT": str(media_root),
             "CHEVERETO_VAR_DIR": str(tmp_path / "worker-var"),
             "CHEVERETO_TESTING": "0",
+            **(extra_env or {}),
         }
         env.pop("PYTEST_CURRENT_TEST", None)
         process = subprocess.Popen(
@@ -106,7 +107,9 @@ def start_worker(redis_broker: str, media_root: Path, tmp_path: Path) -> Iterato
         deadline = time.monotonic() + 60
         while "ready." not in log.read_text(errors="replace"):
             if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("worker did not start:\n" + log.read_text(errors="replace")[-3000:])
+                raise RuntimeError(
+                    "worker did not start:\n" + log.read_text(errors="replace")[-3000:]
+                )
             time.sleep(0.2)
         return worker
 
@@ -122,3 +125,60 @@ def wait_until(predicate: object, timeout: float = 60.0, what: str = "condition"
             return
         time.sleep(0.2)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+def s3_env() -> dict[str, str]:
+    """The site's S3 settings (as an admin would set them) for the test bucket."""
+    return {
+        "S3_BUCKET": require_env("TEST_S3_BUCKET"),
+        "S3_ENDPOINT_URL": require_env("TEST_S3_ENDPOINT_URL"),
+        "S3_REGION": require_env("TEST_S3_REGION"),
+        "S3_ACCESS_KEY_ID": require_env("TEST_S3_ACCESS_KEY_ID"),
+        "S3_SECRET_ACCESS_KEY": require_env("TEST_S3_SECRET_ACCESS_KEY"),
+        "S3_ADDRESSING_STYLE": "path",
+    }
+
+
+@pytest.fixture
+def s3_storage(settings: LazySettings, media_root: Path) -> Iterator[object]:
+    """Media in the real S3 server's bucket, under a prefix of this test's own."""
+    import uuid
+
+    import boto3
+    from botocore.config import Config
+
+    env = s3_env()
+    prefix = f"run-{uuid.uuid4().hex[:12]}"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": env["S3_BUCKET"],
+                "endpoint_url": env["S3_ENDPOINT_URL"],
+                "region_name": env["S3_REGION"],
+                "access_key": env["S3_ACCESS_KEY_ID"],
+                "secret_key": env["S3_SECRET_ACCESS_KEY"],
+                "addressing_style": "path",
+                "signature_version": "s3v4",
+                "file_overwrite": False,
+                "location": prefix,
+            },
+        },
+    }
+    client = boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        region_name=env["S3_REGION"],
+        aws_access_key_id=env["S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+    def object_names() -> list[str]:
+        listing = client.list_objects_v2(Bucket=env["S3_BUCKET"], Prefix=prefix + "/")
+        return sorted(item["Key"][len(prefix) + 1 :] for item in listing.get("Contents", []))
+
+    yield type(
+        "Bucket", (), {"object_names": staticmethod(object_names), "prefix": prefix, "env": env}
+    )
