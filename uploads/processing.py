@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -49,6 +50,7 @@ _OUTPUT = {
     "heic": ("JPEG", "image/jpeg", "jpg"),
 }
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="derivatives")
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError)
 
 
@@ -128,17 +130,35 @@ def _fit(im: Image.Image, size: tuple[int, int]) -> Image.Image:
         crop_w, crop_h = float(width), width / target
     left, top = (width - crop_w) / 2, (height - crop_h) / 2
     box = (left, top, left + crop_w, top + crop_h)
-    return im.resize(size, Image.Resampling.LANCZOS, box=box, reducing_gap=2.0)
+    return im.resize(size, Image.Resampling.LANCZOS, box=box)
 
 
 def _scale_to_width(im: Image.Image, width: int) -> Image.Image:
     height = max(1, round(im.height * width / im.width))
-    return im.resize((width, height), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return im.resize((width, height), Image.Resampling.LANCZOS)
+
+
+def _shrink_for(im: Image.Image, scale: float) -> Image.Image:
+    """Box-shrink by the largest whole factor that keeps `scale` reachable.
+
+    Both derivatives then resample (Lanczos) from this smaller copy: the expensive filter
+    runs on a fraction of the pixels, once per derivative, as libvips' shrink-then-reduce.
+    """
+    factor = int(1 / scale) if scale > 0 else 1
+    if factor < 2:
+        return im
+    if im.mode == "RGBA":
+        # Premultiplied, so transparent pixels do not bleed their colour into edges.
+        return im.convert("RGBa").reduce(factor).convert("RGBA")
+    if im.mode not in {"RGB", "L", "LA", "RGBa"}:
+        return im
+    return im.reduce(factor)
 
 
 def _still(im: Image.Image, fmt: str, pil_format: str) -> Image.Image:
     """The decoded first frame, upright and in sRGB, ready for resizing."""
-    im = ImageOps.exif_transpose(im) or im
+    if im.getexif().get(0x0112, 1) != 1:
+        im = ImageOps.exif_transpose(im) or im
     im = _to_srgb(im)
     if im.mode == "P" and pil_format != "GIF":
         im = im.convert("RGBA" if "transparency" in im.info else "RGB")
@@ -182,14 +202,14 @@ def render_image_derivatives(
             animated = getattr(im, "n_frames", 1) > 1
             swapped = im.getexif().get(0x0112, 1) in {5, 6, 7, 8}
             upright_w, upright_h = (im.height, im.width) if swapped else im.size
-            make_medium = want_medium and (upright_w > medium_width or animated)
+            do_medium = want_medium and (upright_w > medium_width or animated)
             if im.format == "JPEG":
                 # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: ask for the smallest
                 # size that still covers every derivative, it picks the scale.
                 scale = 0.0
                 if want_thumb:
                     scale = max(scale, thumb_size[0] / upright_w, thumb_size[1] / upright_h)
-                if make_medium:
+                if do_medium:
                     scale = max(scale, medium_width / upright_w)
                 scale = min(1.0, scale)
                 im.draft(
@@ -197,31 +217,38 @@ def render_image_derivatives(
                     (max(1, math.ceil(im.width * scale)), max(1, math.ceil(im.height * scale))),
                 )
             still = _still(im, source_format, pil_format)
+            if animated and still is im:
+                # The animated medium walks the frames of `im` while the thumb is being
+                # made from the first one: the thumb needs a copy of its own.
+                still = im.copy()
             still.load()
-            thumb = medium = None
+            needed = 0.0
             if want_thumb:
-                small = _normalise(_fit(still, thumb_size), pil_format)
-                thumb = Rendition(
-                    _encode(small, pil_format, quality=88),
-                    small.width,
-                    small.height,
-                    mime,
-                    extension,
-                )
-            if make_medium:
+                needed = max(needed, thumb_size[0] / still.width, thumb_size[1] / still.height)
+            if do_medium:
+                needed = max(needed, min(medium_width, still.width) / still.width)
+            base = _shrink_for(still, needed)
+
+            def make_thumb() -> Rendition:
+                small = _normalise(_fit(base, thumb_size), pil_format)
+                data = _encode(small, pil_format, quality=88)
+                return Rendition(data, small.width, small.height, mime, extension)
+
+            def make_medium() -> Rendition:
                 if animated and pil_format in {"GIF", "WEBP"}:
                     data, w, h = _animated_medium(im, min(medium_width, im.width), pil_format)
-                    medium = Rendition(data, w, h, mime, extension)
-                else:
-                    scaled = _scale_to_width(still, min(medium_width, still.width))
-                    scaled = _normalise(scaled, pil_format)
-                    medium = Rendition(
-                        _encode(scaled, pil_format, quality=90),
-                        scaled.width,
-                        scaled.height,
-                        mime,
-                        extension,
-                    )
+                    return Rendition(data, w, h, mime, extension)
+                scaled = _normalise(
+                    _scale_to_width(base, min(medium_width, base.width)), pil_format
+                )
+                data = _encode(scaled, pil_format, quality=90)
+                return Rendition(data, scaled.width, scaled.height, mime, extension)
+
+            # Pillow releases the GIL while it resizes and encodes: the thumb is made on
+            # another core while this thread makes the medium.
+            pending = _POOL.submit(make_thumb) if want_thumb else None
+            medium = make_medium() if do_medium else None
+            thumb = pending.result() if pending is not None else None
     except _DECODE_ERRORS as exc:
         raise ProcessingError(f"cannot decode image: {exc}") from exc
     return ImageDerivatives(thumb=thumb, medium=medium)
