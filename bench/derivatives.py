@@ -7,7 +7,6 @@ animated GIF. Both sides do the same work: decode, a 320x320 centre-cropped thum
 
 from __future__ import annotations
 
-import io
 import os
 import statistics
 import sys
@@ -18,10 +17,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import pyvips  # noqa: E402
-from PIL import Image  # noqa: E402
+import pyvips
+from PIL import Image
 
-from uploads.processing import render_image_derivatives  # noqa: E402
+from uploads.processing import render_image_derivatives
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
 
@@ -79,9 +78,8 @@ def main() -> None:
     targets = {"jpeg": 1.0, "png": 1.2, "gif": 1.2}
     with tempfile.TemporaryDirectory() as folder:
         files = make_files(Path(folder))
-        print(
-            f"thumb 320x320 + medium 500w, median of {ROUNDS} rounds (pyvips {pyvips.version(0)}.{pyvips.version(1)})"
-        )
+        vips_version = f"{pyvips.version(0)}.{pyvips.version(1)}"
+        print(f"thumb 320x320 + medium 500w, median of {ROUNDS} rounds (libvips {vips_version})")
         for fmt, path in files.items():
             with Image.open(path) as im:
                 size = f"{im.width}x{im.height}, {getattr(im, 'n_frames', 1)} frame(s)"
