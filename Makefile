@@ -36,6 +36,8 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'
 	$(PY) bench/upload.py
+	$(PY) bench/derivatives.py
+	$(PY) bench/purge.py
 
 clean:
 	rm -rf $(VENV) var

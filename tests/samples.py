@@ -180,3 +180,11 @@ def svg_bytes() -> bytes:
 
 def html_bytes() -> bytes:
     return b"<!doctype html><html><body><script>alert(document.cookie)</script></body></html>"
+
+
+def undecodable_jpeg_bytes(width: int = 900, height: int = 700) -> bytes:
+    """A JPEG whose headers are fine (it probes) but whose Huffman table is bogus."""
+    data = bytearray(jpeg_bytes(width, height))
+    table = data.index(b"\xff\xc4")
+    data[table + 5 : table + 21] = b"\xff" * 16
+    return bytes(data)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
 
 from uploads.derivatives import DerivativeFailed, image_derivatives_generate
@@ -14,7 +15,8 @@ log = logging.getLogger(__name__)
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(OSError,),
+    # Storage that is briefly unreachable (disk, network, S3) is worth another try.
+    autoretry_for=(OSError, BotoCoreError, ClientError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=5,

@@ -13,6 +13,7 @@ from PIL import Image as PILImage
 
 from tests import samples
 from uploads.models import Image
+from uploads.tasks import generate_derivatives
 
 pytestmark = pytest.mark.django_db
 
@@ -177,16 +178,23 @@ def test_an_expiring_upload_is_not_cached_past_its_expiry(client: Client, api_ke
     assert 0 < max_age <= 300 and "immutable" not in cache
 
 
-def test_a_corrupt_original_gives_a_404_for_derivatives_not_a_crash(
-    client: Client, api_key: str, media_root: Path
+def test_a_file_that_probes_but_cannot_be_decoded_stays_and_its_derivatives_404(
+    client: Client, api_key: str, django_capture_on_commit_callbacks
 ) -> None:
-    image = upload(client, api_key, samples.jpeg_bytes(900, 700), "ok.jpg")
-    stored = media_root / Image.objects.get().path
-    data = stored.read_bytes()
-    sos = data.index(b"\xff\xda")
-    stored.write_bytes(data[: sos + 40] + b"\x00" * 200 + b"\xff\xd9")
-    assert client.get(path_of(image["thumb"]["url"])).status_code in {200, 404}
-    assert client.get(path_of(image["url"])).status_code == 200
+    data = samples.undecodable_jpeg_bytes()
+    with django_capture_on_commit_callbacks(execute=True):
+        image = upload(client, api_key, data, "broken.jpg")
+    saved = Image.objects.get()
+    assert saved.chain == Image.CHAIN_IMAGE  # the task failed cleanly and made nothing
+    assert body(client.get(path_of(image["url"]))) == data
+    assert client.get(path_of(image["thumb"]["url"])).status_code == 404
+    assert client.get(path_of(image["thumb"]["url"])).status_code == 404
+    generate_derivatives.apply(args=[saved.pk]).get()  # a rerun ends quietly too
+    assert Image.objects.get().chain == Image.CHAIN_IMAGE
+
+
+def test_the_derivatives_task_ends_quietly_for_a_deleted_upload() -> None:
+    assert generate_derivatives.apply(args=[987654]).get() is None
 
 
 def test_unknown_files_and_wrong_slugs(client: Client, api_key: str) -> None:
