@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+import base64
+import json
+
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
@@ -11,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import SignupForm
 from accounts.services import api_key_active, api_key_create, api_key_revoke
+from uploads.sharex import sharex_config, sharex_config_response, sharex_filename
 
 
 @require_http_methods(["GET", "POST"])
@@ -65,10 +69,21 @@ def settings_api(request: HttpRequest) -> HttpResponse:
             return redirect("settings-api")
         else:
             return HttpResponse("Unknown action", status=400)
+    sharex_href = None
+    if new_key is not None:
+        # The uploader file for this very key, built into the page: the key is never
+        # stored anywhere it could be fetched again.
+        config = json.dumps(sharex_config(request, key=new_key), indent=2).encode()
+        sharex_href = "data:application/json;base64," + base64.b64encode(config).decode()
     response = render(
         request,
         "accounts/settings_api.html",
-        {"api_key": api_key_active(user=request.user), "new_key": new_key},
+        {
+            "api_key": api_key_active(user=request.user),
+            "new_key": new_key,
+            "sharex_href": sharex_href,
+            "sharex_filename": sharex_filename(request),
+        },
     )
     # The full key must not be kept by any cache or shown again by the back button.
     response["Cache-Control"] = "no-store"
@@ -79,7 +94,5 @@ def settings_api(request: HttpRequest) -> HttpResponse:
 @require_POST
 def settings_api_sharex(request: HttpRequest) -> HttpResponse:
     """Make a fresh key and hand it out inside a ShareX custom uploader file."""
-    from uploads.sharex import sharex_config_response
-
     new = api_key_create(user=request.user)
     return sharex_config_response(request, key=new.key)

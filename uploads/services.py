@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from albums.models import Album
+from chevereto.encoding import encode_id
 from chevereto.models import SiteSettings
 from uploads import metadata, probe, processing
 from uploads.errors import (
@@ -35,7 +36,7 @@ from uploads.errors import (
 )
 from uploads.files import all_files
 from uploads.models import Category, Image, Tag
-from uploads.naming import candidate_names, folder_for
+from uploads.naming import candidate_names, folder_for, random_name
 from uploads.sources import SourceFile, too_big
 
 log = logging.getLogger(__name__)
@@ -341,17 +342,9 @@ def image_upload(
 
     prepared = _prepare(source, info, width=width, keep_exif=site.keep_exif)
     stored: str | None = None
+    reserved: int | None = None
     try:
         final = prepared.probe
-        names = candidate_names(
-            original=source.original_name or "",
-            extension=final.extension,
-            naming=site.file_naming,
-            force_random=album is not None and album.wants_random_names,
-        )
-        stored = _store(
-            prepared, source, names=names, folder=folder_for(now, storage_mode=site.storage_mode)
-        )
         token = secrets.token_hex(24)
         created_at = now
         if use_file_date and final.date_taken is not None:
@@ -365,7 +358,7 @@ def image_upload(
             album=album,
             category=category,
             kind=final.kind,
-            path=stored,
+            path="",
             storage_mode=site.storage_mode,
             original_filename=(source.original_name or "")[:255],
             mime=final.mime,
@@ -390,6 +383,27 @@ def image_upload(
             delete_token_digest=delete_token_digest(token),
             **_expected_derivatives(final, site),
         )
+        folder = folder_for(now, storage_mode=site.storage_mode)
+        force_random = album is not None and album.wants_random_names
+        encoded: str | None = None
+        if site.file_naming == SiteSettings.FileNaming.ID and not force_random:
+            # The name is the public id, known only once the row exists: reserve the row
+            # first (under a name no file can have), then store, then record the name.
+            image.path = f"{folder}{random_name(24)}.pending"
+            image.chain = 0
+            image.save()
+            reserved = image.pk
+            encoded = encode_id(image.pk)
+        names = candidate_names(
+            original=source.original_name or "",
+            extension=final.extension,
+            naming=site.file_naming,
+            force_random=force_random,
+            encoded_id=encoded,
+        )
+        stored = _store(prepared, source, names=names, folder=folder)
+        image.path = stored
+        image.chain = Image.CHAIN_IMAGE
         with transaction.atomic():
             image.save()
             if tags:
@@ -398,6 +412,8 @@ def image_upload(
     except BaseException:
         if stored is not None:
             _delete_quietly(stored)
+        if reserved is not None:
+            Image.objects.filter(pk=reserved).delete()
         raise
     finally:
         if prepared.temp:

@@ -29,10 +29,14 @@ def sharex_config(request: HttpRequest, *, key: str) -> dict[str, object]:
     }
 
 
+def sharex_filename(request: HttpRequest) -> str:
+    host = request.get_host().split(":")[0].replace(".", "-") or "site"
+    return f"{host}.sxcu"
+
+
 def sharex_config_response(request: HttpRequest, *, key: str) -> HttpResponse:
     body = json.dumps(sharex_config(request, key=key), indent=2)
-    host = request.get_host().split(":")[0].replace(".", "-") or "site"
     response = HttpResponse(body, content_type="application/json")
-    response["Content-Disposition"] = f'attachment; filename="{host}.sxcu"'
+    response["Content-Disposition"] = f'attachment; filename="{sharex_filename(request)}"'
     response["Cache-Control"] = "no-store"
     return response

@@ -152,3 +152,18 @@ def test_a_user_changes_their_password(client_logged_in: Client, user: User) -> 
 def test_the_home_page_and_the_dashboard_login_answer(client: Client) -> None:
     assert client.get("/").status_code == 200
     assert client.get("/dashboard/").status_code == 302
+
+
+def test_the_page_that_shows_a_new_key_offers_a_sharex_file_with_that_key(
+    client_logged_in: Client,
+) -> None:
+    import base64
+
+    page = client_logged_in.post("/settings/api", {"action": "create"}).content.decode()
+    key = re.search(r'value="(chv_[^"]+)"', page).group(1)
+    href = re.search(
+        r'href="data:application/json;base64,([^"]+)" download="testserver.sxcu"', page
+    ).group(1)
+    config = json.loads(base64.b64decode(href))
+    assert config["Headers"]["X-API-Key"] == key
+    assert config["RequestURL"] == "http://testserver/api/1/upload"

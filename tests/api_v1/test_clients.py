@@ -301,3 +301,39 @@ def test_the_delete_link_removes_the_upload_and_all_its_files(
     assert Image.objects.count() == 0
     assert files_under(media_root) == []
     assert client.get(image["url"].removeprefix("http://testserver")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("naming", "pattern"),
+    [
+        ("original", r"/images/\d{4}/\d\d/\d\d/Sunset-at-sea\.png$"),
+        ("random", r"/images/\d{4}/\d\d/\d\d/[A-Za-z0-9]{16}\.png$"),
+        ("mixed", r"/images/\d{4}/\d\d/\d\d/Sunset-at-sea-[A-Za-z0-9]{8}\.png$"),
+        ("id", r"/images/\d{4}/\d\d/\d\d/(?P<id>[A-Za-z0-9]+)\.png$"),
+    ],
+)
+def test_file_naming_follows_the_site_setting(
+    client: Client, api_key: str, site, small_png: bytes, naming: str, pattern: str
+) -> None:
+    site.file_naming = naming
+    site.save()
+    source = io.BytesIO(small_png)
+    source.name = "Sunset at sea.png"
+    image = client.post("/api/1/upload", {"source": source}, HTTP_X_API_KEY=api_key).json()["image"]
+    match = re.search(pattern, image["url"])
+    assert match, image["url"]
+    if naming == "id":
+        assert match.group("id") == image["id_encoded"]
+    assert fetch(client, image["url"]) == small_png
+
+
+def test_an_admin_dates_an_upload_with_the_photo_date(client: Client, admin_key: str) -> None:
+    from datetime import datetime
+
+    photo = samples.jpeg_bytes(80, 60, date_taken=datetime(2019, 5, 17, 8, 30, 0))
+    image = client.post(
+        "/api/1/upload",
+        {"source": io.BytesIO(photo), "use_file_date": "1"},
+        HTTP_X_API_KEY=admin_key,
+    ).json()["image"]
+    assert image["date"].startswith("2019-05-17")

@@ -106,6 +106,8 @@ def test_the_dashboard_lists_every_model(client: Client, admin_user: User) -> No
         "/dashboard/uploads/image/",
         "/dashboard/uploads/category/",
         "/dashboard/uploads/tag/",
+        "/dashboard/uploads/derivativelock/",
+        "/dashboard/uploads/image/?q=x&kind__exact=image",
         "/dashboard/accounts/user/?q=root",
     ]:
         assert client.get(url).status_code == 200, url

@@ -1,0 +1,37 @@
+"""One error shape for every API: Chevereto's `{status_code, error{message, code}, status_txt}`."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from api_v1.payloads import error_body
+
+
+def _message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        return "; ".join(f"{field}: {_message(value)}" for field, value in detail.items())
+    if isinstance(detail, list):
+        return " ".join(_message(item) for item in detail)
+    return str(detail)
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    status = response.status_code
+    if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
+        code = 100  # Chevereto's "invalid API key"
+    else:
+        code = status
+    detail = exc.detail if isinstance(exc, exceptions.APIException) else HTTPStatus(status).phrase
+    body = error_body(status=status, message=_message(detail), code=code)
+    if isinstance(exc, exceptions.ValidationError) and isinstance(exc.detail, dict):
+        body["error"]["fields"] = exc.detail  # type: ignore[index]
+    response.data = body
+    return response

@@ -1,0 +1,28 @@
+"""API V4: the headless REST API. Account first; more areas follow."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import User
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = User
+        fields = ("username", "email", "name", "bio", "website", "is_private", "date_joined")
+        read_only_fields = ("username", "date_joined")
+
+
+class AccountView(APIView):
+    """The account of the key's (or the session's) user."""
+
+    permission_classes = [permissions.IsAuthenticated]
+
+    @extend_schema(responses=AccountSerializer, summary="Your account")
+    def get(self, request: Request) -> Response:
+        return Response(AccountSerializer(request.user).data)
