@@ -97,9 +97,9 @@ def _check_flood(*, site: SiteSettings, user: User | None, ip: str | None) -> No
         return
     now = timezone.now()
     longest = max(window for _, window, _ in limits)
+    # Users are counted by account (colleagues behind one NAT do not share a quota),
+    # guests by address.
     who = Q(user=user) if user is not None else Q(user__isnull=True, uploader_ip=ip)
-    if user is not None and ip:
-        who |= Q(uploader_ip=ip)
     # One query counts every window at once.
     counts = Image.objects.filter(who, created_at__gte=now - timedelta(seconds=longest)).aggregate(
         **{

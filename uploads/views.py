@@ -22,16 +22,18 @@ def _find(token: str) -> tuple[Image, str]:
 
 
 def _can_see(request: HttpRequest, image: Image) -> bool:
-    if image.is_approved:
-        return True
+    """Moderated uploads and uploads in "only me" albums are for their owner and staff."""
     user = request.user
-    return user.is_authenticated and (user.is_staff or user.pk == image.user_id)
+    if user.is_authenticated and (user.is_staff or user.pk == image.user_id):
+        return True
+    hidden_album = image.album is not None and image.album.privacy == image.album.Privacy.PRIVATE
+    return image.is_approved and not hidden_album
 
 
 def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     image, slug = _find(token)
     if not _can_see(request, image):
-        raise Http404("That upload is awaiting moderation")
+        raise Http404("That upload does not exist or is not public")
     canonical = image_viewer_path(image)
     wanted_kind = "video" if image.is_video else "image"
     if kind != wanted_kind or slug != image_slug(image):

@@ -206,3 +206,29 @@ def test_unknown_files_and_wrong_slugs(client: Client, api_key: str) -> None:
     wrong = client.get(f"/image/wrong-slug.{image['id_encoded']}")
     assert wrong.status_code == 301 and wrong["Location"] == image["path_viewer"]
     assert client.get("/image/zzzzzzzzzz").status_code == 404
+
+
+def test_an_upload_in_a_private_album_is_shown_to_its_owner_only(
+    client: Client, user, api_key: str
+) -> None:
+    from albums.models import Album
+    from chevereto.encoding import encode_id
+
+    album = Album.objects.create(owner=user, name="Mine", privacy="private")
+    image = upload(
+        client, api_key, samples.png_bytes(50, 40), "x.png", album_id=encode_id(album.pk)
+    )
+    assert client.get(path_of(image["url_viewer"])).status_code == 404
+    client.force_login(user)
+    assert client.get(path_of(image["url_viewer"])).status_code == 200
+
+
+def test_an_upload_awaiting_moderation_is_hidden_from_others(
+    client: Client, site, api_key: str
+) -> None:
+    site.moderation = "all"
+    site.save()
+    image = upload(client, api_key, samples.png_bytes(50, 40), "x.png")
+    assert image["is_approved"] == 0
+    assert client.get(path_of(image["url_viewer"])).status_code == 404
+    assert client.get("/").content.count(b"list-item-image") == 0
