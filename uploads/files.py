@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from uploads.models import Image
 from uploads.naming import derivative_name
+from uploads.processing import output_format
 
 # Pillow format name of a stored original, by its MIME type.
 FORMAT_BY_MIME = {
@@ -17,16 +18,6 @@ FORMAT_BY_MIME = {
     "image/heic": "heic",
     "image/heif": "heic",
     "image/bmp": "bmp",
-}
-# Derivatives keep the original's format, except where browsers cannot show it.
-DERIVATIVE_FORMAT = {
-    "jpeg": ("jpg", "image/jpeg"),
-    "png": ("png", "image/png"),
-    "gif": ("gif", "image/gif"),
-    "webp": ("webp", "image/webp"),
-    "avif": ("avif", "image/avif"),
-    "heic": ("jpg", "image/jpeg"),
-    "bmp": ("png", "image/png"),
 }
 VIDEO_STILL = ("jpeg", "image/jpeg")
 
@@ -78,7 +69,7 @@ def variant_file(image: Image, variant: Variant) -> StoredFile | None:
     else:
         if variant == "frame" or (variant == "medium" and not has_medium(image)):
             return None
-        ext, mime = DERIVATIVE_FORMAT[source_format(image)]
+        _, mime, ext = output_format(source_format(image))
     return StoredFile(variant, derivative_name(image.path, MARKERS[variant], ext), mime)
 
 

@@ -219,8 +219,6 @@ def _date_taken(exif: dict[str, Any] | None) -> datetime | None:
 
 def _probe_image(path: str, fmt: str, max_pixels: int) -> Probe:
     kind, mime, extension = _FORMATS[fmt]
-    previous = Image.MAX_IMAGE_PIXELS
-    Image.MAX_IMAGE_PIXELS = None  # our own limit is checked below, before any decoding
     try:
         with Image.open(path) as im:
             width, height = im.size
@@ -237,10 +235,11 @@ def _probe_image(path: str, fmt: str, max_pixels: int) -> Probe:
             bits = 16 if mode.startswith("I;16") or mode == "I" else 8
             title = (exif or {}).get("XPTitle") or _xmp_text(xmp, "title")
             description = (exif or {}).get("ImageDescription") or _xmp_text(xmp, "description")
+    except Image.DecompressionBombError as exc:
+        # Pillow's own guard (set from UPLOAD_MAX_PIXELS when the app starts).
+        raise TooManyPixels(f"Image too large: {exc}") from None
     except (UnidentifiedImageError, SyntaxError, OSError, ValueError, EOFError) as exc:
         raise CorruptFile(f"Invalid image: {exc}") from None
-    finally:
-        Image.MAX_IMAGE_PIXELS = previous
     if orientation in _SWAPPING_ORIENTATIONS:
         width, height = height, width
     return Probe(
