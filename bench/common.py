@@ -96,7 +96,13 @@ class BenchSite:
         )
         return [int(pid) for pid in children]
 
-    def stop(self) -> None:
+    def restart(self) -> None:
+        """A fresh server process (same site), so peak-memory readings start clean."""
+        self._stop_server()
+        self.port = free_port()
+        self.start()
+
+    def _stop_server(self) -> None:
         if self.server is not None:
             self.server.send_signal(signal.SIGTERM)
             try:
@@ -104,6 +110,10 @@ class BenchSite:
             except subprocess.TimeoutExpired:
                 self.server.kill()
                 self.server.wait()
+            self.server = None
+
+    def stop(self) -> None:
+        self._stop_server()
         self.tmp.cleanup()
 
 
