@@ -211,7 +211,10 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
-    "purge-expired-uploads": {"task": "uploads.tasks.purge_expired", "schedule": 60.0},
+    "purge-expired-uploads": {
+        "task": "uploads.tasks.purge_expired",
+        "schedule": float(env_int("PURGE_EXPIRED_EVERY", 60, minimum=1)),
+    },
 }
 # Enqueueing must never make an upload fail: a broker that is down is given up on quickly
 # and the derivatives are then made on demand.

@@ -37,7 +37,7 @@ from uploads.errors import (
 from uploads.files import all_files
 from uploads.models import Category, Image, Tag
 from uploads.naming import candidate_names, folder_for, random_name
-from uploads.sources import SourceFile, too_big
+from uploads.sources import SourceFile, md5_of_path, too_big
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -183,14 +183,6 @@ class _Prepared:
     temp: bool  # a file we made and must delete
 
 
-def _md5_file(path: str) -> str:
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(MB), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def _prepare(
     source: SourceFile, info: probe.Probe, *, width: int | None, keep_exif: bool
 ) -> _Prepared:
@@ -236,7 +228,7 @@ def _prepare(
             path=made,
             probe=_probe(made),
             size=os.path.getsize(made),
-            md5=_md5_file(made),
+            md5=md5_of_path(made),
             temp=True,
         )
     except BaseException:

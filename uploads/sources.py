@@ -69,7 +69,7 @@ def from_uploaded_file(uploaded: UploadedFile, *, max_bytes: int) -> SourceFile:
         raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE, status=400)
     name = os.path.basename((uploaded.name or "").replace("\\", "/"))
     if isinstance(uploaded, TemporaryUploadedFile):
-        md5 = getattr(uploaded, "md5", "") or _md5_of_path(uploaded.temporary_file_path())
+        md5 = getattr(uploaded, "md5", "") or md5_of_path(uploaded.temporary_file_path())
         # The request owns that temporary file and deletes it when it ends, unless storage
         # moves it first: either way nothing is left behind.
         return SourceFile(
@@ -96,7 +96,7 @@ def from_uploaded_file(uploaded: UploadedFile, *, max_bytes: int) -> SourceFile:
     )
 
 
-def _md5_of_path(path: str) -> str:
+def md5_of_path(path: str) -> str:
     digest = hashlib.md5(usedforsecurity=False)
     with open(path, "rb") as handle:
         for chunk in iter(lambda: handle.read(_CHUNK), b""):
@@ -194,6 +194,6 @@ def from_url(url: str, *, max_bytes: int) -> SourceFile:
     return SourceFile(
         path=out.name,
         size=result.size,
-        md5=_md5_of_path(out.name),
+        md5=md5_of_path(out.name),
         original_name=os.path.basename(result.filename or ""),
     )

@@ -31,13 +31,15 @@ def database_url() -> str:
     return f"postgres://{auth}{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
-def use_broker(url: str, *, eager: bool = False) -> tuple[str, bool, dict]:
+def use_broker(
+    url: str, *, eager: bool = False, options: dict | None = None
+) -> tuple[str, bool, dict]:
     """Point this process's Celery producer at `url`; returns what it was before."""
     conf = celery_app.conf
     previous = (conf.broker_url, conf.task_always_eager, dict(conf.broker_transport_options or {}))
     conf.broker_url = url
     conf.task_always_eager = eager
-    conf.broker_transport_options = {} if url.startswith("redis") else previous[2]
+    conf.broker_transport_options = options if options is not None else {}
     # Drop pooled connections and producers bound to the old broker (kombu keeps a
     # process-wide registry of them too).
     kombu.pools.reset()
@@ -53,8 +55,7 @@ def redis_broker(settings: LazySettings) -> Iterator[str]:
     previous = use_broker(url)
     yield url
     url_before, eager_before, options_before = previous
-    use_broker(url_before, eager=eager_before)
-    celery_app.conf.broker_transport_options = options_before
+    use_broker(url_before, eager=eager_before, options=options_before)
 
 
 class Worker:

@@ -14,7 +14,6 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image as PILImage
 
-from chevereto.celery import app as celery_app
 from tests import samples
 from tests.integration.conftest import use_broker, wait_until
 from uploads.models import DerivativeLock, Image
@@ -84,5 +83,4 @@ def test_an_upload_succeeds_with_redis_down_and_derivatives_come_on_demand(
         assert thumb.status_code == 200
         assert Image.objects.get().chain & Image.CHAIN_THUMB
     finally:
-        use_broker(url_before, eager=eager_before)
-        celery_app.conf.broker_transport_options = options_before
+        use_broker(url_before, eager=eager_before, options=options_before)

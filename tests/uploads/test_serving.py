@@ -232,3 +232,22 @@ def test_an_upload_awaiting_moderation_is_hidden_from_others(
     assert image["is_approved"] == 0
     assert client.get(path_of(image["url_viewer"])).status_code == 404
     assert client.get("/").content.count(b"list-item-image") == 0
+
+
+def test_the_derivatives_task_is_idempotent(client: Client, api_key: str, media_root: Path) -> None:
+    upload(client, api_key, samples.jpeg_bytes(900, 700), "twice.jpg")
+    saved = Image.objects.get()
+    generate_derivatives.apply(args=[saved.pk]).get()
+    made = {p: p.stat().st_mtime_ns for p in media_root.rglob("*.*.jpg")}
+    assert len(made) == 2
+    generate_derivatives.apply(args=[saved.pk]).get()
+    assert {p: p.stat().st_mtime_ns for p in media_root.rglob("*.*.jpg")} == made
+    assert Image.objects.get().chain == Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM
+
+
+def test_beat_runs_the_purge_every_minute_by_default(settings) -> None:
+    entry = settings.CELERY_BEAT_SCHEDULE["purge-expired-uploads"]
+    assert entry == {"task": "uploads.tasks.purge_expired", "schedule": 60.0}
+    from uploads.tasks import purge_expired
+
+    assert purge_expired.apply().get() == 0
