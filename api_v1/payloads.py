@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from http import HTTPStatus
 
 from django.http import HttpRequest
 from django.utils import timezone
 
 from chevereto.encoding import encode_id
-from uploads.files import BITS, StoredFile, variant_file
+from uploads.files import StoredFile, variant_file
 from uploads.models import Image
 from uploads.selectors import image_short_path, image_viewer_path
 
@@ -235,8 +236,6 @@ def imgbb_success(
 
 
 def error_body(*, status: int, message: str, code: int) -> dict[str, object]:
-    from http import HTTPStatus
-
     try:
         status_txt = HTTPStatus(status).phrase
     except ValueError:
@@ -248,4 +247,4 @@ def error_body(*, status: int, message: str, code: int) -> dict[str, object]:
     }
 
 
-__all__ = ["BITS", "chevereto_success", "error_body", "imgbb_success"]
+__all__ = ["chevereto_success", "error_body", "imgbb_success"]
