@@ -25,6 +25,7 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 
 # Lint, then the whole suite on the embedded default (SQLite) and on PostgreSQL, with
 # real Redis, a Celery worker, an S3 server and Chromium started for the run.

@@ -13,8 +13,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import ApiKey, User
-from chevereto.encoding import InvalidEncodedId, decode_id, encode_id
-from chevereto.models import SiteSettings
+from chevereto.core.encoding import InvalidEncodedId, decode_id, encode_id
+from chevereto.core.models import SiteSettings
 
 KEY_PREFIX = "chv_"
 _SECRET_BYTES = 32

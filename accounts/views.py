@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import SignupForm
 from accounts.services import api_key_active, api_key_create, api_key_revoke
-from uploads.sharex import sharex_config, sharex_config_response, sharex_filename
+from accounts.sharex import sharex_config, sharex_config_response, sharex_filename
 
 
 @require_http_methods(["GET", "POST"])

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from http import HTTPStatus
 
 from django.http import HttpRequest
 from django.utils import timezone
 
-from chevereto.encoding import encode_id
+from chevereto.core.encoding import encode_id
 from uploads.files import StoredFile, variant_file
 from uploads.models import Image
 from uploads.selectors import image_short_path, image_viewer_path
@@ -235,16 +234,4 @@ def imgbb_success(
     return {"data": data, "success": True, "status": 200}
 
 
-def error_body(*, status: int, message: str, code: int) -> dict[str, object]:
-    try:
-        status_txt = HTTPStatus(status).phrase
-    except ValueError:
-        status_txt = "Error"
-    return {
-        "status_code": status,
-        "error": {"message": message, "code": code},
-        "status_txt": status_txt,
-    }
-
-
-__all__ = ["chevereto_success", "error_body", "imgbb_success"]
+__all__ = ["chevereto_success", "imgbb_success"]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
+from api_v1.docs import api_v1_docs
 from api_v1.views import UploadView
 
 
@@ -12,6 +13,7 @@ class UploadAliasView(UploadView):
 
 
 urlpatterns = [
+    path("api-v1", api_v1_docs, name="api-v1-docs"),
     path("api/1/upload", UploadView.as_view(), name="api-v1-upload"),
     path("api/1/upload/", UploadAliasView.as_view()),
     path("1/upload", UploadAliasView.as_view()),

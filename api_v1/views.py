@@ -17,8 +17,9 @@ from rest_framework.views import APIView
 
 from accounts.authentication import key_from_request
 from accounts.services import InvalidApiKey, KeyIdentity, api_key_authenticate
-from api_v1.payloads import chevereto_success, error_body, imgbb_success
-from chevereto.encoding import InvalidEncodedId, decode_id
+from api_v1.payloads import chevereto_success, imgbb_success
+from chevereto.core.encoding import InvalidEncodedId, decode_id
+from chevereto.core.errors import error_body
 from uploads import params, sources
 from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, CODE_NO_KEY, UploadError
 from uploads.selectors import image_viewer_path

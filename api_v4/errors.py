@@ -9,7 +9,7 @@ from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from api_v1.payloads import error_body
+from chevereto.core.errors import error_body
 
 
 def _message(detail: Any) -> str:

@@ -54,7 +54,7 @@ class BenchSite:
         self.manage(
             "shell",
             "-c",
-            "from accounts.models import User; from chevereto.models import SiteSettings;"
+            "from accounts.models import User; from chevereto.core.models import SiteSettings;"
             "User.objects.create_user(username='bench', password='bench-pass-1');"
             "s = SiteSettings.load(); s.flood_protection = False;"
             f"s.user_max_filesize_mb = {user_max_mb}; s.save()",

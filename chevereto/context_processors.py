@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from chevereto.models import SiteSettings
+from chevereto.core.models import SiteSettings
 
 
 def site(request: HttpRequest) -> dict[str, object]:

@@ -11,7 +11,7 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import api_key_create
 from chevereto.celery import app as celery_app
-from chevereto.models import SiteSettings
+from chevereto.core.models import SiteSettings
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from uploads.files import variant_file
-from uploads.models import Category, DerivativeLock, Image, Tag
+from uploads.models import Category, Image, Tag
 from uploads.selectors import image_viewer_path
 from uploads.services import image_delete
 
@@ -105,12 +105,3 @@ class CategoryAdmin(admin.ModelAdmin):
 class TagAdmin(admin.ModelAdmin):
     list_display = ("name", "slug")
     search_fields = ("name",)
-
-
-@admin.register(DerivativeLock)
-class DerivativeLockAdmin(admin.ModelAdmin):
-    """Locks held while derivatives are made; a stuck one expires by itself."""
-
-    list_display = ("image_id", "expires_at")
-    search_fields = ("image_id",)
-    list_filter = ("expires_at",)

@@ -18,7 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db.models import F
 
-from chevereto.models import SiteSettings
+from chevereto.core.models import SiteSettings
 from uploads import processing
 from uploads.files import BITS, StoredFile, source_format, variant_file
 from uploads.locks import image_lock

@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from chevereto.encoding import InvalidEncodedId, decode_id, encode_id
+from chevereto.core.encoding import InvalidEncodedId, decode_id, encode_id
 from uploads.files import StoredFile, parse_derivative, variant_file
 from uploads.models import Image
 

@@ -21,8 +21,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from albums.models import Album
-from chevereto.encoding import encode_id
-from chevereto.models import SiteSettings
+from chevereto.core.encoding import encode_id
+from chevereto.core.models import SiteSettings
 from uploads import metadata, probe, processing
 from uploads.errors import (
     CODE_DISABLED_FORMAT,

@@ -5,6 +5,7 @@ from django.urls import path, re_path
 from uploads import serving, views
 
 urlpatterns = [
+    path("", views.home, name="home"),
     re_path(
         r"^(?P<kind>image|video)/(?P<encoded>[A-Za-z0-9]+)/delete/(?P<token>[0-9a-f]{48})/?$",
         views.delete,

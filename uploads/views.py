@@ -1,4 +1,4 @@
-"""Viewer and delete pages of an upload."""
+"""Pages of uploads: the home page's recent uploads, the viewer, the delete page."""
 
 from __future__ import annotations
 
@@ -8,7 +8,12 @@ from django.views.decorators.http import require_http_methods
 
 from uploads.files import variant_file
 from uploads.models import Image
-from uploads.selectors import image_get_by_encoded_id, image_slug, image_viewer_path
+from uploads.selectors import (
+    image_get_by_encoded_id,
+    image_slug,
+    image_viewer_path,
+    images_live,
+)
 from uploads.services import image_delete, image_delete_token_valid
 
 
@@ -71,3 +76,18 @@ def delete(request: HttpRequest, kind: str, encoded: str, token: str) -> HttpRes
         "uploads/delete_confirm.html",
         {"image": image, "thumb": variant_file(image, "thumb")},
     )
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    # Public uploads only: uploads in albums that are not public stay off the front page.
+    recent = (
+        images_live()
+        .filter(is_approved=True)
+        .exclude(album__privacy__in=["private", "private_but_link", "password"])
+        .order_by("-created_at")[:24]
+    )
+    items = [
+        {"image": image, "viewer": image_viewer_path(image), "thumb": variant_file(image, "thumb")}
+        for image in recent
+    ]
+    return render(request, "uploads/home.html", {"items": items})

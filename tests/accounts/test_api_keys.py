@@ -11,8 +11,8 @@ from django.core.management.base import CommandError
 from accounts import services
 from accounts.models import ApiKey, User
 from accounts.services import InvalidApiKey, api_key_authenticate, api_key_create, api_key_revoke
-from chevereto.encoding import encode_id
-from chevereto.models import SiteSettings
+from chevereto.core.encoding import encode_id
+from chevereto.core.models import SiteSettings
 
 pytestmark = pytest.mark.django_db
 

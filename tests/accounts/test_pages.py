@@ -9,7 +9,7 @@ from django.test import Client
 
 from accounts.models import ApiKey, User
 from accounts.services import api_key_authenticate
-from chevereto.models import SiteSettings
+from chevereto.core.models import SiteSettings
 
 pytestmark = pytest.mark.django_db
 

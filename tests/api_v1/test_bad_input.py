@@ -13,8 +13,8 @@ from django.test import Client
 
 from accounts.models import User
 from albums.models import Album
-from chevereto.encoding import encode_id
-from chevereto.models import SiteSettings
+from chevereto.core.encoding import encode_id
+from chevereto.core.models import SiteSettings
 from tests import samples
 from tests.api_v1.conftest import b64
 from tests.conftest import files_under

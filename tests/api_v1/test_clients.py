@@ -12,7 +12,7 @@ from django.utils import timezone
 from PIL import Image as PILImage
 
 from accounts.models import User
-from chevereto.encoding import decode_id
+from chevereto.core.encoding import decode_id
 from tests import samples
 from tests.api_v1.conftest import b64
 from tests.conftest import files_under
@@ -225,7 +225,7 @@ def test_optional_parameters_are_applied(
     client: Client, user: User, api_key: str, big_jpeg: bytes
 ) -> None:
     from albums.models import Album
-    from chevereto.encoding import encode_id
+    from chevereto.core.encoding import encode_id
     from uploads.models import Category
 
     album = Album.objects.create(owner=user, name="Trips")
@@ -266,7 +266,7 @@ def test_an_upload_into_a_private_album_gets_a_random_name(
     client: Client, user: User, api_key: str, small_png: bytes
 ) -> None:
     from albums.models import Album
-    from chevereto.encoding import encode_id
+    from chevereto.core.encoding import encode_id
 
     album = Album.objects.create(owner=user, name="Secret", privacy="private")
     upload = io.BytesIO(small_png)

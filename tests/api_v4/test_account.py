@@ -5,7 +5,7 @@ from django.test import Client
 
 from accounts.models import User
 from accounts.services import api_key_revoke
-from chevereto.models import SiteSettings
+from chevereto.core.models import SiteSettings
 
 pytestmark = pytest.mark.django_db
 

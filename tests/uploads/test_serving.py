@@ -212,7 +212,7 @@ def test_an_upload_in_a_private_album_is_shown_to_its_owner_only(
     client: Client, user, api_key: str
 ) -> None:
     from albums.models import Album
-    from chevereto.encoding import encode_id
+    from chevereto.core.encoding import encode_id
 
     album = Album.objects.create(owner=user, name="Mine", privacy="private")
     image = upload(

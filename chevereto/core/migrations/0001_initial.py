@@ -3,7 +3,7 @@
 import django.core.validators
 from django.db import migrations, models
 
-import chevereto.models
+import chevereto.core.models
 
 
 class Migration(migrations.Migration):
@@ -27,7 +27,7 @@ class Migration(migrations.Migration):
                 (
                     "guest_api_key",
                     models.CharField(
-                        default=chevereto.models._new_guest_key,
+                        default=chevereto.core.models._new_guest_key,
                         help_text="Public key for guest uploads through API V1, shown on /api-v1.",
                         max_length=100,
                         validators=[
@@ -58,7 +58,7 @@ class Migration(migrations.Migration):
                     models.CharField(
                         default="jpg,png,gif,webp,avif,bmp,heic,mp4,webm,mov",
                         max_length=200,
-                        validators=[chevereto.models.validate_formats],
+                        validators=[chevereto.core.models.validate_formats],
                     ),
                 ),
                 (
@@ -171,7 +171,7 @@ class Migration(migrations.Migration):
                 (
                     "id_salt",
                     models.CharField(
-                        default=chevereto.models._new_salt,
+                        default=chevereto.core.models._new_salt,
                         help_text="Chevereto's crypt_salt. Change only when migrating a Chevereto site.",
                         max_length=64,
                         verbose_name="id salt",
@@ -180,7 +180,7 @@ class Migration(migrations.Migration):
                 (
                     "id_padding",
                     models.PositiveIntegerField(
-                        default=chevereto.models._new_padding,
+                        default=chevereto.core.models._new_padding,
                         help_text="Chevereto's id_padding. Change only when migrating a Chevereto site.",
                         verbose_name="id padding",
                     ),

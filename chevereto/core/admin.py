@@ -5,7 +5,7 @@ from django.contrib import admin
 from django.http import HttpRequest, HttpResponseRedirect
 from django.urls import reverse
 
-from chevereto.models import FORMAT_CHOICES, SiteSettings
+from chevereto.core.models import FORMAT_CHOICES, SiteSettings
 
 
 class SiteSettingsForm(forms.ModelForm):

@@ -6,7 +6,7 @@ import json
 
 from django.http import HttpRequest, HttpResponse
 
-from chevereto.models import SiteSettings
+from chevereto.core.models import SiteSettings
 
 
 def sharex_config(request: HttpRequest, *, key: str) -> dict[str, object]:

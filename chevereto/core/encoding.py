@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from chevereto.idcodec import IdCodec, InvalidEncodedId
-from chevereto.models import SiteSettings
+from chevereto.core.idcodec import IdCodec, InvalidEncodedId
+from chevereto.core.models import SiteSettings
 
 __all__ = ["InvalidEncodedId", "decode_id", "encode_id", "site_codec"]
 

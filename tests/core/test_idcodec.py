@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from chevereto.encoding import decode_id, encode_id
-from chevereto.idcodec import IdCodec, InvalidEncodedId
-from chevereto.models import SiteSettings
+from chevereto.core.encoding import decode_id, encode_id
+from chevereto.core.idcodec import IdCodec, InvalidEncodedId
+from chevereto.core.models import SiteSettings
 
 # Ids encoded by Chevereto's own PHP function, for several salts and paddings.
 VECTORS = json.loads(Path(__file__).with_name("chevereto_id_vectors.json").read_text())
