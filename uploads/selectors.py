@@ -1,4 +1,20 @@
-"""Reads for uploads."""
+"""Reads for uploads, and the one answer to "may this person see this upload?".
+
+Every page, API, listing and file URL asks the visibility selectors below with a `Viewer`
+(`albums.selectors.viewer_from_request`); nothing else re-derives the rule:
+- an expired upload is gone for everyone, its owner included (the purge deletes it soon);
+- its owner and staff see everything else, on every surface;
+- anyone else never sees an upload awaiting moderation (`is_approved` False) or of a banned
+  owner (`is_active` False), on any surface, files included;
+- pages and APIs (`image_visible_to`) also follow the album: uploads in private albums are
+  hidden, in link-only albums reachable by link, in password albums reachable once the album
+  is unlocked; listings (`images_visible_to`) show only uploads outside albums or in public
+  albums;
+- files (`image_file_visible_to`) of uploads in private, link-only and password albums stay
+  reachable at their random names: they are capability links the owner may embed elsewhere;
+- the delete link is a capability too (`image_for_delete_link`): whoever holds the token is
+  the uploader, so it works for any upload that has not expired, moderated or not.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +22,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
+from albums.models import Album
+from albums.selectors import (
+    Viewer,
+    album_listed_for,
+    album_needs_password,
+    album_visible_to,
+    albums_listed_filter,
+)
 from chevereto.core.encoding import InvalidEncodedId, decode_id, encode_id
 from uploads.files import StoredFile, parse_derivative, variant_file
 from uploads.models import Image
@@ -21,7 +45,104 @@ def image_get_by_encoded_id(encoded: str) -> Image | None:
         pk = decode_id(encoded)
     except InvalidEncodedId:
         return None
-    return images_live().select_related("user", "album").filter(pk=pk).first()
+    # The visibility selectors read the uploader, the album and its owner: one query.
+    return images_live().select_related("user", "album__owner").filter(pk=pk).first()
+
+
+def _is_expired(image: Image) -> bool:
+    return image.expires_at is not None and image.expires_at <= timezone.now()
+
+
+def _sees_all_of(*, viewer: Viewer, image: Image) -> bool:
+    return viewer.is_staff or viewer.owns(image.user_id)
+
+
+def _open_to_others(image: Image) -> bool:
+    """Approved, and not of a banned owner: the part of the rule that holds on every surface."""
+    return image.is_approved and (image.user is None or image.user.is_active)
+
+
+def images_visible_to(*, viewer: Viewer) -> QuerySet[Image]:
+    """The uploads a listing may show this viewer (home, explore, profiles, search, feeds).
+
+    Others get approved uploads of active (or guest) uploaders, outside albums or in albums
+    that are listed; the owner also gets all of theirs, staff everything that is live.
+    """
+    live = images_live()
+    if viewer.is_staff:
+        return live
+    listed = (
+        Q(is_approved=True)
+        & (Q(user__isnull=True) | Q(user__is_active=True))
+        & (Q(album__isnull=True) | albums_listed_filter(viewer=viewer, prefix="album__"))
+    )
+    if viewer.user_id is not None:
+        listed |= Q(user_id=viewer.user_id)
+    return live.filter(listed)
+
+
+def album_images_visible_to(*, viewer: Viewer, album: Album) -> QuerySet[Image]:
+    """The uploads of an album's page for this viewer: none unless the album opens for them;
+    then the album's uploads minus those hidden from them (moderated ones, for others)."""
+    if not album_visible_to(viewer=viewer, album=album):
+        return Image.objects.none()
+    live = images_live().filter(album=album)
+    if viewer.is_staff or viewer.owns(album.owner_id):
+        return live
+    shown = Q(is_approved=True) & (Q(user__isnull=True) | Q(user__is_active=True))
+    if viewer.user_id is not None:
+        shown |= Q(user_id=viewer.user_id)
+    return live.filter(shown)
+
+
+def image_visible_to(*, viewer: Viewer, image: Image) -> bool:
+    """May this viewer open the upload's page, short URL, API resource or oEmbed?"""
+    if _is_expired(image):
+        return False
+    if _sees_all_of(viewer=viewer, image=image):
+        return True
+    if not _open_to_others(image):
+        return False
+    return image.album is None or album_visible_to(viewer=viewer, album=image.album)
+
+
+def image_locked_album(*, viewer: Viewer, image: Image) -> Album | None:
+    """The password album whose password alone would open this upload to this viewer."""
+    if _is_expired(image) or _sees_all_of(viewer=viewer, image=image):
+        return None
+    if not _open_to_others(image) or image.album is None:
+        return None
+    return image.album if album_needs_password(viewer=viewer, album=image.album) else None
+
+
+def image_listed_for(*, viewer: Viewer, image: Image) -> bool:
+    """Whether `images_visible_to(viewer=viewer)` holds this upload, without a query."""
+    if _is_expired(image):
+        return False
+    if _sees_all_of(viewer=viewer, image=image):
+        return True
+    if not _open_to_others(image):
+        return False
+    return image.album is None or album_listed_for(viewer=viewer, album=image.album)
+
+
+def image_file_visible_to(*, viewer: Viewer, image: Image) -> bool:
+    """May this viewer fetch the upload's files (original and every derivative)?
+
+    Unlike pages, the album does not matter: files of non-public albums have random,
+    unguessable names and are capability links. Moderation, bans and expiry still hide them.
+    """
+    if _is_expired(image):
+        return False
+    return _sees_all_of(viewer=viewer, image=image) or _open_to_others(image)
+
+
+def image_for_delete_link(*, encoded: str) -> Image | None:
+    """The upload a delete link points at, whatever its visibility: the 48-hex token (checked
+    by the caller with `uploads.services.image_delete_token_valid`) is the uploader's
+    capability, so moderation, bans and album privacy do not stand in its way; only expiry
+    does (an expired upload is already gone)."""
+    return image_get_by_encoded_id(encoded)
 
 
 def image_slug(image: Image) -> str:
@@ -41,7 +162,8 @@ def image_short_path(image: Image) -> str:
 
 def image_for_storage_name(name: str) -> tuple[Image, StoredFile] | None:
     """The live upload and variant behind a storage name (`images/2024/01/02/cat.th.jpg`)."""
-    image = images_live().filter(path=name).first()
+    live = images_live().select_related("user", "album__owner")
+    image = live.filter(path=name).first()
     if image is not None:
         return image, StoredFile("image", image.path, image.mime)
     folder, _, filename = name.rpartition("/")
@@ -50,7 +172,7 @@ def image_for_storage_name(name: str) -> tuple[Image, StoredFile] | None:
         return None
     stem, variant = parsed
     prefix = f"{folder}/{stem}." if folder else f"{stem}."
-    for candidate in images_live().filter(path__startswith=prefix):
+    for candidate in live.filter(path__startswith=prefix):
         if "." in candidate.path[len(prefix) :]:
             continue  # a longer stem that merely starts the same way
         stored = variant_file(candidate, variant)

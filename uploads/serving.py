@@ -2,6 +2,19 @@
 
 Local storage is streamed by the app; remote storage (S3) gets a redirect to the
 storage's own URL. A derivative that does not exist yet is made on demand.
+
+Who may fetch a file is `image_file_visible_to`'s answer (a hidden file is a 404, so its
+existence is not revealed). Caching follows the same rule, asked for a guest:
+- listed for everyone (approved, active owner, no album or a public one), not expiring:
+  `public, max-age=<1 year>, immutable`; the name never changes, and moderating or deleting
+  such an upload later is the accepted cost of caching public images well;
+- reachable by everyone only as a capability link (an upload in a link-only, password or
+  private album): `public, max-age=3600`. Shared caches still absorb embeds, but a deletion,
+  a ban or a moderation decision reaches them within an hour instead of a year;
+- served only because the viewer is its owner or staff (awaiting moderation, banned owner):
+  `private, no-store`, so no cache ever hands it to someone else;
+- expiring: the max-age is capped at the time left, and never `immutable`.
+Public files are answered without touching the session, so they carry no `Vary: Cookie`.
 """
 
 from __future__ import annotations
@@ -24,13 +37,18 @@ from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
+from albums.selectors import GUEST, viewer_from_request
 from uploads.derivatives import DerivativeFailed, image_derivatives_generate
 from uploads.files import BITS, StoredFile, variant_file
 from uploads.models import Image
-from uploads.selectors import image_for_storage_name
+from uploads.selectors import image_file_visible_to, image_for_storage_name, image_listed_for
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 ONE_YEAR = 365 * 86400
+CAPABILITY_MAX_AGE = 3600
+# No file is larger than this many digits of bytes; longer numbers in a Range header are
+# answered without int(), which refuses strings over 4300 digits (a 500 before).
+_MAX_DIGITS = 18
 
 
 def _is_local() -> bool:
@@ -56,14 +74,21 @@ def _ensure_exists(image: Image, stored: StoredFile) -> tuple[Image, StoredFile]
     return fresh, refreshed
 
 
-def _cache_headers(response: HttpResponse, image: Image, etag: str, modified: datetime) -> None:
-    max_age = ONE_YEAR
+def _cache_control(image: Image, *, for_everyone: bool) -> str:
+    """The Cache-Control for a file, by who else may see it (see the module docstring)."""
+    if not for_everyone:
+        return "private, no-store"
+    listed = image_listed_for(viewer=GUEST, image=image)
+    max_age = ONE_YEAR if listed else CAPABILITY_MAX_AGE
     if image.expires_at is not None:
         # A cache must not keep serving an upload after it expires.
-        max_age = max(0, math.floor((image.expires_at - timezone.now()).total_seconds()))
-    response["Cache-Control"] = f"public, max-age={max_age}" + (
-        ", immutable" if image.expires_at is None else ""
-    )
+        left = math.floor((image.expires_at - timezone.now()).total_seconds())
+        return f"public, max-age={max(0, min(max_age, left))}"
+    return f"public, max-age={max_age}" + (", immutable" if listed else "")
+
+
+def _cache_headers(response: HttpResponse, cache: str, etag: str, modified: datetime) -> None:
+    response["Cache-Control"] = cache
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified.timestamp())
     response["X-Content-Type-Options"] = "nosniff"
@@ -82,6 +107,14 @@ def _not_modified(request: HttpRequest, etag: str, modified: datetime) -> bool:
     return False
 
 
+def _number(digits: str) -> int:
+    """A byte position; anything longer than any file could be is simply "past the end"."""
+    stripped = digits.lstrip("0") or "0"
+    if len(stripped) > _MAX_DIGITS:
+        return 10**_MAX_DIGITS
+    return int(stripped)
+
+
 def _byte_range(header: str, size: int) -> tuple[int, int] | bool | None:
     """(start, end) inclusive; None to serve everything; False when unsatisfiable."""
     match = _RANGE.match(header.strip())
@@ -91,12 +124,12 @@ def _byte_range(header: str, size: int) -> tuple[int, int] | bool | None:
     if not first and not last:
         return None
     if not first:
-        length = int(last)
+        length = _number(last)
         if length == 0:
             return False
         return max(0, size - length), size - 1
-    start = int(first)
-    end = int(last) if last else size - 1
+    start = _number(first)
+    end = _number(last) if last else size - 1
     if start >= size or end < start:
         return False
     return start, min(end, size - 1)
@@ -127,6 +160,13 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
     found = image_for_storage_name(f"images/{path}")
     if found is None:
         raise Http404("No such file")
+    # Ask for a guest first: public files never touch the session (no Vary: Cookie).
+    for_everyone = image_file_visible_to(viewer=GUEST, image=found[0])
+    if not for_everyone and not image_file_visible_to(
+        viewer=viewer_from_request(request), image=found[0]
+    ):
+        raise Http404("No such file")  # hidden files are not found, as if they did not exist
+    cache = _cache_control(found[0], for_everyone=for_everyone)
     image, stored = _ensure_exists(*found)
     if not _is_local():
         return HttpResponseRedirect(default_storage.url(stored.name))
@@ -141,7 +181,7 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
     if _not_modified(request, etag, modified):
         handle.close()
         response: HttpResponse = HttpResponseNotModified()
-        _cache_headers(response, image, etag, modified)
+        _cache_headers(response, cache, etag, modified)
         return response
     wanted = (
         _byte_range(request.META.get("HTTP_RANGE", ""), size)
@@ -167,5 +207,5 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
-    _cache_headers(response, image, etag, modified)
+    _cache_headers(response, cache, etag, modified)
     return response

@@ -1,20 +1,45 @@
-"""Pages of uploads: the home page's recent uploads, the viewer, the delete page."""
+"""Pages of uploads: the home page's recent uploads, the viewer, the delete page.
+
+Every page asks the visibility selectors (uploads.selectors, albums.selectors) with the
+request's viewer; none decides on its own who may see what.
+"""
 
 from __future__ import annotations
 
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
+from django.conf import settings
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+)
+from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.utils.cache import add_never_cache_headers
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from albums.models import Album
+from albums.selectors import GUEST, viewer_from_request
+from albums.services import album_unlock
 from uploads.files import variant_file
 from uploads.models import Image
 from uploads.selectors import (
+    image_file_visible_to,
+    image_for_delete_link,
     image_get_by_encoded_id,
+    image_locked_album,
     image_slug,
     image_viewer_path,
-    images_live,
+    image_visible_to,
+    images_visible_to,
 )
 from uploads.services import image_delete, image_delete_token_valid
+
+# Chevereto's password form names its fields so; its clients and extensions post them.
+PASSWORD_FIELD = "content-password"
+CSRF_FIELD = "auth_token"
 
 
 def _find(token: str) -> tuple[Image, str]:
@@ -26,19 +51,63 @@ def _find(token: str) -> tuple[Image, str]:
     return image, slug
 
 
-def _can_see(request: HttpRequest, image: Image) -> bool:
-    """Moderated uploads and uploads in "only me" albums are for their owner and staff."""
-    user = request.user
-    if user.is_authenticated and (user.is_staff or user.pk == image.user_id):
-        return True
-    hidden_album = image.album is not None and image.album.privacy == image.album.Privacy.PRIVATE
-    return image.is_approved and not hidden_album
+def _csrf_rejection(request: HttpRequest) -> HttpResponse | None:
+    """Django's own CSRF check, for a form that sends its token as `auth_token`.
+
+    CsrfViewMiddleware reads only `csrfmiddlewaretoken` (or the X-CSRFToken header), so the
+    view is exempt from the middleware and runs the same check itself, with the form's
+    token passed as the header: origin, referer (HTTPS) and cookie checks all still apply.
+    """
+    token = request.POST.get(CSRF_FIELD, "")
+    if token:
+        request.META[settings.CSRF_HEADER_NAME] = token
+
+    def _protected(_request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
+        return HttpResponse()
+
+    middleware = CsrfViewMiddleware(_protected)
+    return middleware.process_view(request, _protected, (), {})
 
 
+def _password_page(
+    request: HttpRequest, album: Album, *, error: str = "", status: int = 200
+) -> HttpResponse:
+    response = render(
+        request,
+        "albums/password.html",
+        {"album": album, "error": error, "password_field": PASSWORD_FIELD},
+        status=status,
+    )
+    add_never_cache_headers(response)  # it depends on the session: no cache may keep it
+    return response
+
+
+def _unlock(request: HttpRequest, image: Image, album: Album) -> HttpResponse:
+    rejected = _csrf_rejection(request)
+    if rejected is not None:
+        return rejected
+    password = request.POST.get(PASSWORD_FIELD, "")
+    if not album_unlock(session=request.session, album=album, password=password):
+        return _password_page(request, album, error="Invalid password", status=403)
+    # Post/redirect/get: a reload does not post the password again.
+    return HttpResponseRedirect(image_viewer_path(image), status=303)
+
+
+@csrf_exempt  # only the password form posts here, and `_unlock` runs the CSRF check itself
+@require_http_methods(["GET", "HEAD", "POST"])
 def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     image, slug = _find(token)
-    if not _can_see(request, image):
-        raise Http404("That upload does not exist or is not public")
+    who = viewer_from_request(request)
+    if not image_visible_to(viewer=who, image=image):
+        album = image_locked_album(viewer=who, image=image)
+        if album is None:
+            raise Http404("That upload does not exist or is not public")
+        # Checked before any redirect: the canonical slug would reveal the title.
+        if request.method == "POST":
+            return _unlock(request, image, album)
+        return _password_page(request, album)
+    if request.method == "POST":
+        return HttpResponseRedirect(image_viewer_path(image), status=303)
     canonical = image_viewer_path(image)
     wanted_kind = "video" if image.is_video else "image"
     if kind != wanted_kind or slug != image_slug(image):
@@ -56,36 +125,38 @@ def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
         "thumb_url": absolute("/" + files["thumb"].name) if files["thumb"] else "",
         "encoded_id": token.rpartition(".")[2],
     }
-    return render(request, "uploads/viewer.html", context)
+    response = render(request, "uploads/viewer.html", context)
+    if not image_visible_to(viewer=GUEST, image=image):
+        # Shown because of who asks (owner, staff, an unlocked album): never to a shared cache.
+        add_never_cache_headers(response)
+    return response
 
 
 @require_http_methods(["GET", "POST"])
 def delete(request: HttpRequest, kind: str, encoded: str, token: str) -> HttpResponse:
-    image = image_get_by_encoded_id(encoded)
-    if image is None:
-        raise Http404("That upload does not exist or has expired")
+    # The delete link is the uploader's capability (see `image_for_delete_link`): it works
+    # for an upload awaiting moderation, of a banned owner or in a private album alike.
+    image = image_for_delete_link(encoded=encoded)
+    if image is None or not image_delete_token_valid(image=image, token=token):
+        raise Http404("That upload does not exist, has expired, or the link is invalid")
     if request.method == "POST":
-        if not image_delete_token_valid(image=image, token=token):
-            raise Http404("Invalid delete link")
         image_delete(image=image)
         return render(request, "uploads/deleted.html", {"title": image.title})
-    if not image_delete_token_valid(image=image, token=token):
-        raise Http404("Invalid delete link")
-    return render(
+    # The thumbnail only when its file answers this visitor (not for a moderated guest upload).
+    shows_files = image_file_visible_to(viewer=viewer_from_request(request), image=image)
+    response = render(
         request,
         "uploads/delete_confirm.html",
-        {"image": image, "thumb": variant_file(image, "thumb")},
+        {"image": image, "thumb": variant_file(image, "thumb") if shows_files else None},
     )
+    add_never_cache_headers(response)  # the page is for the token's holder only
+    return response
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    # Public uploads only: uploads in albums that are not public stay off the front page.
-    recent = (
-        images_live()
-        .filter(is_approved=True)
-        .exclude(album__privacy__in=["private", "private_but_link", "password"])
-        .order_by("-created_at")[:24]
-    )
+    # The front page is the same for everyone, as a guest sees it: staff and owners would
+    # otherwise get private and moderated thumbnails on a page meant for showing around.
+    recent = images_visible_to(viewer=GUEST).select_related("user").order_by("-created_at")[:24]
     items = [
         {"image": image, "viewer": image_viewer_path(image), "thumb": variant_file(image, "thumb")}
         for image in recent

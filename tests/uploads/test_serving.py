@@ -11,7 +11,9 @@ from django.test import Client
 from django.utils import timezone
 from PIL import Image as PILImage
 
+from albums.models import Album
 from tests import samples
+from tests.uploads.test_visibility import make_upload
 from uploads.models import Image
 from uploads.tasks import generate_derivatives
 
@@ -211,7 +213,6 @@ def test_unknown_files_and_wrong_slugs(client: Client, api_key: str) -> None:
 def test_an_upload_in_a_private_album_is_shown_to_its_owner_only(
     client: Client, user, api_key: str
 ) -> None:
-    from albums.models import Album
     from chevereto.core.encoding import encode_id
 
     album = Album.objects.create(owner=user, name="Mine", privacy="private")
@@ -251,3 +252,75 @@ def test_beat_runs_the_purge_every_minute_by_default(settings) -> None:
     from uploads.tasks import purge_expired
 
     assert purge_expired.apply().get() == 0
+
+
+# --- Caching follows the visibility rule; Range values of any length ---------------------
+
+
+def _cached(response) -> tuple[str, int | None]:
+    cache = response["Cache-Control"]
+    age = int(cache.split("max-age=")[1].split(",")[0]) if "max-age=" in cache else None
+    return cache, age
+
+
+def test_a_public_file_is_cached_publicly_for_a_year(user) -> None:
+    upload = make_upload(owner=user)
+    cache, age = _cached(Client().get("/" + upload.image.path))
+    assert cache.startswith("public") and "immutable" in cache and age == 31536000
+
+
+@pytest.mark.parametrize("privacy", ["private_but_link", "password", "private"])
+def test_a_file_reached_by_its_capability_link_is_cached_publicly_for_an_hour_only(
+    user, privacy: str
+) -> None:
+    album = Album.objects.create(owner=user, name="Holidays", privacy=privacy)
+    upload = make_upload(owner=user, album=album)
+    response = Client().get("/" + upload.image.path)
+    cache, age = _cached(response)
+    assert response.status_code == 200
+    assert cache.startswith("public") and "immutable" not in cache and age == 3600
+
+
+def test_a_file_awaiting_moderation_is_for_its_owner_and_staff_and_never_cached(
+    user, other_user, admin_user
+) -> None:
+    upload = make_upload(owner=user)
+    Image.objects.filter(pk=upload.image.pk).update(is_approved=False)
+    url = "/" + upload.image.path
+    assert Client().get(url).status_code == 404
+    stranger = Client()
+    stranger.force_login(other_user)
+    assert stranger.get(url).status_code == 404
+    for insider in (user, admin_user):
+        client = Client()
+        client.force_login(insider)
+        first = client.get(url)
+        assert first.status_code == 200 and first["Cache-Control"] == "private, no-store"
+        again = client.get(url, HTTP_IF_NONE_MATCH=first["ETag"])
+        assert again.status_code == 304 and again["Cache-Control"] == "private, no-store"
+        part = client.get(url, HTTP_RANGE="bytes=0-9")
+        assert part.status_code == 206 and body(part) == upload.original[:10]
+
+
+def test_an_expiring_capability_file_is_cached_no_longer_than_its_expiry(user) -> None:
+    album = Album.objects.create(owner=user, name="Holidays", privacy="private_but_link")
+    soon = make_upload(owner=user, album=album, expires_at=timezone.now() + timedelta(seconds=90))
+    cache, age = _cached(Client().get("/" + soon.image.path))
+    assert cache.startswith("public") and 0 < age <= 90
+    later = make_upload(owner=user, album=album, expires_at=timezone.now() + timedelta(days=2))
+    assert _cached(Client().get("/" + later.image.path))[1] == 3600
+
+
+def test_a_range_of_thousands_of_digits_is_answered_not_a_server_error(user) -> None:
+    upload = make_upload(owner=user)
+    url, size, huge = "/" + upload.image.path, len(upload.original), "9" * 5000
+    start_past_the_end = Client().get(url, HTTP_RANGE=f"bytes={huge}-")
+    assert start_past_the_end.status_code == 416
+    assert start_past_the_end["Content-Range"] == f"bytes */{size}"
+    end_past_the_end = Client().get(url, HTTP_RANGE=f"bytes=10-{huge}")
+    assert end_past_the_end.status_code == 206
+    assert end_past_the_end["Content-Range"] == f"bytes 10-{size - 1}/{size}"
+    suffix_longer_than_the_file = Client().get(url, HTTP_RANGE=f"bytes=-{huge}")
+    assert body(suffix_longer_than_the_file) == upload.original
+    zeros = Client().get(url, HTTP_RANGE=f"bytes={'0' * 5000}5-9")
+    assert zeros.status_code == 206 and body(zeros) == upload.original[5:10]
