@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.files.uploadedfile import UploadedFile
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, parsers, renderers
 from rest_framework.request import Request
@@ -21,9 +23,18 @@ from api_v1.payloads import chevereto_success, imgbb_success
 from chevereto.core.encoding import InvalidEncodedId, decode_id
 from chevereto.core.errors import error_body
 from uploads import params, sources
-from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, CODE_NO_KEY, UploadError
+from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, CODE_NO_KEY, UploadError, too_big
+from uploads.params import ascii_int
+from uploads.parsers import SafeJSONParser, StreamingFormParser
+from uploads.policy import invalid_album
 from uploads.selectors import image_viewer_path
-from uploads.services import image_upload, largest_upload_bytes, max_upload_bytes, upload_precheck
+from uploads.services import (
+    UploadResult,
+    image_upload,
+    largest_upload_bytes,
+    max_upload_bytes,
+    upload_precheck,
+)
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -54,7 +65,7 @@ class UploadView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
-    parser_classes = [parsers.MultiPartParser, parsers.FormParser, parsers.JSONParser]
+    parser_classes = [parsers.MultiPartParser, StreamingFormParser, SafeJSONParser]
     renderer_classes = [renderers.JSONRenderer, PlainTextRenderer]
 
     @extend_schema(
@@ -115,6 +126,13 @@ class UploadView(APIView):
             return _error(UploadError("Method not allowed", code=CODE_INVALID, status=405))
         return super().handle_exception(exc)
 
+    def get_parser_context(self, http_request: HttpRequest) -> dict[str, Any]:
+        context = super().get_parser_context(http_request)
+        # The streaming form parser asks it for the size limit as keys turn up in the body.
+        self._keys = _KeyState(self)
+        context["limits"] = self._keys
+        return context
+
     # -- the request, step by step --------------------------------------------------------
 
     def _identify(self, raw: str | None) -> KeyIdentity:
@@ -126,89 +144,80 @@ class UploadView(APIView):
             raise UploadError("Invalid API V1 key", code=CODE_NO_KEY, status=401) from None
 
     def _check_body_size(self, request: Request, identity: KeyIdentity | None) -> None:
-        # Refuse an oversized body before reading it: nothing is written for it.
-        try:
-            length = int(request.META.get("CONTENT_LENGTH") or 0)
-        except ValueError:
-            length = 0
+        # Refuse an oversized body before reading it: nothing is parsed or written for it.
+        length = ascii_int((request.META.get("CONTENT_LENGTH") or "0").strip()) or 0
         limit = max_upload_bytes(user=identity.user) if identity else largest_upload_bytes()
         if length > limit * 4 // 3 + _BODY_SLACK:
-            raise sources.too_big(limit)
+            raise too_big(limit)
 
-    def _upload(self, request: Request) -> HttpResponse:
-        header_key = key_from_request(request)
-        identity = self._identify(header_key) if header_key else None
-        self._check_body_size(request, identity)
-        data = request.data if request.method == "POST" else request.query_params
-        if identity is None:
-            form_key = data.get("key") if hasattr(data, "get") else None
-            identity = self._identify(form_key if isinstance(form_key, str) else None)
-        user = identity.user
+    def _identity(self, request: Request, payload: Any) -> KeyIdentity:
+        """Header or query key (read before the body), else the one the body carried."""
+        if self._keys.identity is not None:
+            return self._keys.identity
+        form_key = payload.get("key") if hasattr(payload, "get") else None
+        return self._identify(form_key if isinstance(form_key, str) else None)
 
-        def value(*names: str) -> str | None:
-            for name in names:
-                for source in (data, request.query_params):
-                    got = source.get(name) if hasattr(source, "get") else None
-                    if got is not None and not isinstance(got, UploadedFile):
-                        return str(got)
-            return None
-
-        imgbb = False
-        upload: UploadedFile | None = None
-        text: str | None = None
+    def _pick_source(self, request: Request, field: _Field) -> _Picked:
         for name in ("source", "image"):
             candidate = request.FILES.get(name) if request.method == "POST" else None
             if candidate is not None:
-                upload, imgbb = candidate, name == "image"
-                break
-            got = value(name)
+                return _Picked(candidate, imgbb=name == "image")
+            got = field(name)
             if got is not None and got.strip():
-                text, imgbb = got.strip(), name == "image"
-                break
-        if upload is None and text is None:
-            raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE, status=400)
+                return _Picked(got.strip(), imgbb=name == "image")
+        raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE, status=400)
 
-        fmt = (value("format") or "json").strip().lower()
-        if fmt not in {"json", "txt", "redirect"}:
-            raise UploadError("Invalid format: json, txt or redirect", code=CODE_INVALID)
-        album_raw = value("album_id")
+    def _options(self, field: _Field) -> dict[str, Any]:
+        album_raw = field("album_id")
         album_id: int | None = None
         if album_raw:
             try:
                 album_id = decode_id(album_raw.strip())
             except InvalidEncodedId:
-                raise UploadError(
-                    "Invalid album: it is not yours", code=CODE_INVALID, status=403
-                ) from None
-        options = {
-            "title": params.parse_title(value("title", "name")),
-            "description": params.parse_description(value("description")),
-            "tags": params.parse_tags(value("tags")),
+                raise invalid_album() from None
+        return {
+            "title": params.parse_title(field("title", "name")),
+            "description": params.parse_description(field("description")),
+            "tags": params.parse_tags(field("tags")),
             "album_id": album_id,
-            "category_id": params.parse_int_id(value("category_id"), name="category_id"),
-            "width": params.parse_width(value("width")),
-            "nsfw": params.parse_flag(value("nsfw"), name="nsfw"),
-            "expires_at": params.parse_expiration(value("expiration"), now=timezone.now()),
-            "use_file_date": params.parse_flag(value("use_file_date"), name="use_file_date"),
+            "category_id": params.parse_int_id(field("category_id"), name="category_id"),
+            "width": params.parse_width(field("width")),
+            "nsfw": params.parse_flag(field("nsfw"), name="nsfw"),
+            "expires_at": params.parse_expiration(field("expiration"), now=timezone.now()),
+            "use_file_date": params.parse_flag(field("use_file_date"), name="use_file_date"),
         }
 
-        ip = getattr(request._request, "client_ip", None) or request.META.get("REMOTE_ADDR")
-        is_url = text is not None and sources.looks_like_url(text)
-        upload_precheck(user=user, ip=ip, from_url=is_url)
+    def _open_source(
+        self, request: Request, picked: _Picked, *, user: Any, ip: str | None
+    ) -> sources.SourceFile:
+        """The upload's bytes as a local file, after the checks that need none of them."""
+        sent = picked.sent
+        if isinstance(sent, sources.SourceFile):
+            origin = sent.origin
+        elif isinstance(sent, UploadedFile):
+            origin = sources.Origin.FILE
+        elif sources.looks_like_url(sent):
+            origin = sources.Origin.URL
+        else:
+            origin = sources.Origin.BASE64
+        # An early answer: no URL is fetched, no body decoded, for a request refused anyway.
+        upload_precheck(user=user, ip=ip, origin=origin)
         limit = max_upload_bytes(user=user)
-        if upload is not None:
-            source = sources.from_uploaded_file(upload, max_bytes=limit)
-        elif is_url:
-            source = sources.from_url(text, max_bytes=limit)  # type: ignore[arg-type]
-        elif request.method == "GET":
+        if isinstance(sent, sources.SourceFile):
+            return sent
+        if isinstance(sent, UploadedFile):
+            return sources.from_uploaded_file(sent, max_bytes=limit)
+        if origin == sources.Origin.URL:
+            return sources.from_url(sent, max_bytes=limit)
+        if request.method == "GET":
             raise UploadError(
                 "Base64 sources must be sent by POST", code=CODE_EMPTY_SOURCE, status=400
             )
-        else:
-            source = sources.from_base64(text, max_bytes=limit)  # type: ignore[arg-type]
-        with source:
-            result = image_upload(source=source, user=user, ip=ip, prechecked=True, **options)
+        return sources.from_base64(sent, max_bytes=limit)
 
+    def _render(
+        self, request: Request, result: UploadResult, *, fmt: str, imgbb: bool
+    ) -> HttpResponse:
         image = result.image
         if fmt == "txt":
             request.accepted_renderer = PlainTextRenderer()
@@ -221,3 +230,78 @@ class UploadView(APIView):
             return HttpResponseRedirect(image_viewer_path(image))
         build = imgbb_success if imgbb else chevereto_success
         return Response(build(image, request, delete_token=result.delete_token))
+
+    def _upload(self, request: Request) -> HttpResponse:
+        try:
+            return self._upload_steps(request)
+        finally:
+            _close_streamed(request)
+
+    def _upload_steps(self, request: Request) -> HttpResponse:
+        header_key = key_from_request(request)
+        if header_key:
+            self._keys.identity = self._identify(header_key)
+        self._check_body_size(request, self._keys.identity)
+        payload = request.data if request.method == "POST" else request.query_params
+        user = self._identity(request, payload).user
+        field = _Field(payload, request.query_params)
+        picked = self._pick_source(request, field)
+        fmt = (field("format") or "json").strip().lower()
+        if fmt not in {"json", "txt", "redirect"}:
+            raise UploadError("Invalid format: json, txt or redirect", code=CODE_INVALID)
+        options = self._options(field)
+        ip = getattr(request._request, "client_ip", None) or request.META.get("REMOTE_ADDR")
+        with self._open_source(request, picked, user=user, ip=ip) as source:
+            result = image_upload(source=source, user=user, ip=ip, **options)
+        return self._render(request, result, fmt=fmt, imgbb=picked.imgbb)
+
+
+class _KeyState:
+    """The key of one request, as far as it is known, for the streaming form parser."""
+
+    def __init__(self, view: UploadView) -> None:
+        self.view = view
+        self.identity: KeyIdentity | None = None
+
+    def initial_upload_limit(self) -> int:
+        if self.identity is not None:
+            return max_upload_bytes(user=self.identity.user)
+        return largest_upload_bytes()
+
+    def upload_limit_for_key(self, raw: str) -> int:
+        # A header or query key wins over the body's, as when the body is read whole.
+        if self.identity is None:
+            self.identity = self.view._identify(raw.strip())
+        return max_upload_bytes(user=self.identity.user)
+
+
+class _Field:
+    """A text parameter from the body, else the query string (files are not text)."""
+
+    def __init__(self, *places: Any) -> None:
+        self.places = places
+
+    def __call__(self, *names: str) -> str | None:
+        for name in names:
+            for place in self.places:
+                got = place.get(name) if hasattr(place, "get") else None
+                if got is not None and not isinstance(got, UploadedFile | sources.SourceFile):
+                    return str(got)
+        return None
+
+
+@dataclass(frozen=True)
+class _Picked:
+    sent: UploadedFile | sources.SourceFile | str
+    imgbb: bool
+
+
+def _close_streamed(request: Request) -> None:
+    """Delete base64 the form parser decoded but no step took (a refused request)."""
+    files = getattr(request, "_files", None)
+    if not isinstance(files, MultiValueDict):
+        return  # the body was never parsed
+    for _, held in files.lists():
+        for item in held:
+            if isinstance(item, sources.SourceFile):
+                item.close()

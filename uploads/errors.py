@@ -26,3 +26,9 @@ CODE_URL_DISABLED = 403
 CODE_BAD_MIME = 612
 CODE_UNSUPPORTED = 613
 CODE_DISABLED_FORMAT = 614
+
+
+def too_big(limit: int) -> UploadError:
+    """The one "file too big" answer, wherever the size is found out."""
+    mb = limit / (1024 * 1024)
+    return UploadError(f"File too big - max {mb:g} MB", code=CODE_INVALID, status=413)

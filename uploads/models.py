@@ -101,6 +101,9 @@ class Image(models.Model):
     frame_size = models.PositiveIntegerField(default=0)
 
     delete_token_digest = models.CharField(max_length=64, blank=True, default="")
+    # Random per-upload input of the delete token's HMAC: with it the token can be derived
+    # again to show the same uploader its delete link when they upload the file again.
+    delete_salt = models.CharField(max_length=32, blank=True, default="")
 
     class Meta:
         indexes = [
@@ -131,3 +134,26 @@ class DerivativeLock(models.Model):
 
     def __str__(self) -> str:
         return f"lock on image {self.image_id}"
+
+
+class UploadAttempt(models.Model):
+    """An upload answered without a new row (a duplicate returned as the existing upload).
+
+    Flood limits count uploads by their rows; these count the answers that made none, so
+    sending the same file again and again is not free.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    uploader_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["user", "created_at"]),
+            models.Index(fields=["uploader_ip", "created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"upload attempt at {self.created_at:%Y-%m-%d %H:%M:%S}"

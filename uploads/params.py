@@ -22,10 +22,25 @@ MAX_TAG_LENGTH = 50
 MIN_EXPIRATION = timedelta(seconds=60)
 MAX_EXPIRATION_SECONDS = 366 * 86400
 
+# Only ASCII digits count: str.isdigit() and int() also take superscripts or other scripts'
+# digits, and int() refuses more than 4300 of them with a ValueError.
 _ISO_DURATION = re.compile(
-    r"^P(?!$)(?:(?P<years>\d+)Y)?(?:(?P<months>\d+)M)?(?:(?P<weeks>\d+)W)?(?:(?P<days>\d+)D)?"
-    r"(?:T(?=\d)(?:(?P<hours>\d+)H)?(?:(?P<minutes>\d+)M)?(?:(?P<seconds>\d+)S)?)?$"
+    r"^P(?!$)(?:(?P<years>[0-9]+)Y)?(?:(?P<months>[0-9]+)M)?(?:(?P<weeks>[0-9]+)W)?"
+    r"(?:(?P<days>[0-9]+)D)?"
+    r"(?:T(?=[0-9])(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?(?:(?P<seconds>[0-9]+)S)?)?$"
 )
+_ASCII_DIGITS = re.compile(r"^[0-9]+$")
+# The largest primary key the databases hold (signed 64-bit).
+MAX_ID = 2**63 - 1
+# Any number with more digits than this is out of every range we accept.
+_MAX_DIGITS = 19
+
+
+def ascii_int(text: str) -> int | None:
+    """``text`` as a non-negative integer when it is only ASCII digits (at most 19), else None."""
+    if not _ASCII_DIGITS.match(text) or len(text.lstrip("0")) > _MAX_DIGITS:
+        return None
+    return int(text)
 
 
 def _invalid(message: str) -> UploadError:
@@ -46,11 +61,8 @@ def parse_flag(value: str | None, *, name: str) -> bool:
 def parse_width(value: str | None) -> int | None:
     if value is None or value.strip() == "":
         return None
-    try:
-        width = int(value.strip())
-    except ValueError:
-        raise _invalid("Invalid width: a positive integer is expected") from None
-    if width < 1 or width > 100_000:
+    width = ascii_int(value.strip())
+    if width is None or width < 1 or width > 100_000:
         raise _invalid("Invalid width: a positive integer is expected")
     return width
 
@@ -92,11 +104,8 @@ def parse_tags(value: str | None) -> list[str]:
 def parse_int_id(value: str | None, *, name: str) -> int | None:
     if value is None or value.strip() == "":
         return None
-    try:
-        number = int(value.strip())
-    except ValueError:
-        raise _invalid(f"Invalid {name}") from None
-    if number < 1:
+    number = ascii_int(value.strip())
+    if number is None or number < 1 or number > MAX_ID:
         raise _invalid(f"Invalid {name}")
     return number
 
@@ -112,25 +121,40 @@ def parse_expiration(value: str | None, *, now: datetime) -> datetime | None:
     text = value.strip().upper()
     if text in {"", "0"}:
         return None
-    if text.isdigit():
-        seconds = int(text)
-        if seconds < MIN_EXPIRATION.total_seconds() or seconds > MAX_EXPIRATION_SECONDS:
+    out_of_range = _invalid("Invalid expiration: between 1 minute and 1 year")
+    if _ASCII_DIGITS.match(text):
+        seconds = ascii_int(text)
+        if (
+            seconds is None
+            or seconds < MIN_EXPIRATION.total_seconds()
+            or seconds > MAX_EXPIRATION_SECONDS
+        ):
             raise _invalid("Invalid expiration: between 60 and 31622400 seconds")
         return now + timedelta(seconds=seconds)
     match = _ISO_DURATION.match(text)
     if not match:
         raise _invalid("Invalid expiration: use an ISO-8601 duration like PT5M or P1D")
-    parts = {key: int(val) for key, val in match.groupdict().items() if val}
-    deadline = now + relativedelta(
-        years=parts.get("years", 0),
-        months=parts.get("months", 0),
-        weeks=parts.get("weeks", 0),
-        days=parts.get("days", 0),
-        hours=parts.get("hours", 0),
-        minutes=parts.get("minutes", 0),
-        seconds=parts.get("seconds", 0),
-    )
+    parts: dict[str, int] = {}
+    for key, digits in match.groupdict().items():
+        if digits:
+            number = ascii_int(digits)
+            if number is None:
+                raise out_of_range
+            parts[key] = number
+    try:
+        deadline = now + relativedelta(
+            years=parts.get("years", 0),
+            months=parts.get("months", 0),
+            weeks=parts.get("weeks", 0),
+            days=parts.get("days", 0),
+            hours=parts.get("hours", 0),
+            minutes=parts.get("minutes", 0),
+            seconds=parts.get("seconds", 0),
+        )
+    except (OverflowError, ValueError):
+        # Years or days beyond what a date holds: far past the one-year ceiling anyway.
+        raise out_of_range from None
     span = deadline - now
     if span < MIN_EXPIRATION or span.total_seconds() > MAX_EXPIRATION_SECONDS:
-        raise _invalid("Invalid expiration: between 1 minute and 1 year")
+        raise out_of_range
     return deadline

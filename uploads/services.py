@@ -16,28 +16,32 @@ from django.conf import settings
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q
 from django.utils import timezone
 
 from accounts.models import User
 from albums.models import Album
 from chevereto.core.encoding import encode_id
 from chevereto.core.models import SiteSettings
-from uploads import metadata, probe, processing
-from uploads.errors import (
-    CODE_DISABLED_FORMAT,
-    CODE_DUPLICATE,
-    CODE_FLOOD,
-    CODE_FORBIDDEN,
-    CODE_INVALID,
-    CODE_UNSUPPORTED,
-    CODE_URL_DISABLED,
-    UploadError,
-)
+from uploads import metadata, policy, probe, processing
+from uploads.errors import CODE_DUPLICATE, CODE_INVALID, CODE_UNSUPPORTED, UploadError
 from uploads.files import all_files
 from uploads.models import Category, Image, Tag
 from uploads.naming import candidate_names, folder_for, random_name
-from uploads.sources import SourceFile, md5_of_path, too_big
+from uploads.policy import largest_upload_bytes, max_upload_bytes, upload_precheck
+from uploads.selectors import images_live
+from uploads.sources import SourceFile, md5_of_path
+
+__all__ = [
+    "UploadOptions",
+    "UploadResult",
+    "image_delete",
+    "image_delete_token_issue",
+    "image_delete_token_valid",
+    "image_upload",
+    "largest_upload_bytes",
+    "max_upload_bytes",
+    "upload_precheck",
+]
 
 log = logging.getLogger(__name__)
 MB = 1024 * 1024
@@ -47,102 +51,87 @@ MB = 1024 * 1024
 class UploadResult:
     image: Image
     created: bool
-    # The delete token, shown once; None when an existing upload was returned.
+    # The delete token for the uploader: made for a new upload, derived again (or renewed)
+    # when the same uploader gets their existing upload back.
     delete_token: str | None
+
+
+@dataclass(frozen=True)
+class UploadOptions:
+    """What the client asked for besides the file, already parsed (see uploads.params)."""
+
+    title: str | None = None
+    description: str | None = None
+    tags: tuple[str, ...] = ()
+    album_id: int | None = None
+    category_id: int | None = None
+    width: int | None = None
+    nsfw: bool = False
+    expires_at: datetime | None = None
+    use_file_date: bool = False
+
+
+@dataclass(frozen=True)
+class _Checked:
+    """The options once the policy accepted them."""
+
+    site: SiteSettings
+    now: datetime
+    album: Album | None
+    category: Category | None
 
 
 def delete_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def max_upload_bytes(*, user: User | None) -> int:
-    site = SiteSettings.load()
-    return (site.user_max_filesize_mb if user is not None else site.guest_max_filesize_mb) * MB
+def _derive_delete_token(*, pk: int, salt: str) -> str:
+    # Deterministic, so the uploader can be shown the same link again; keyed by the site's
+    # secret and a per-upload salt, so nobody can compute it from the public id.
+    message = f"image-delete:{pk}:{salt}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:48]
 
 
-def largest_upload_bytes() -> int:
-    """The largest file anyone may upload: the bound for a body whose key is not known yet."""
-    site = SiteSettings.load()
-    return max(site.user_max_filesize_mb, site.guest_max_filesize_mb) * MB
+def image_delete_token_issue(*, image: Image) -> str:
+    """The upload's delete token, to show its uploader (and nobody else).
 
-
-def _is_admin(user: User | None) -> bool:
-    return user is not None and (user.is_staff or user.is_superuser)
-
-
-def upload_precheck(*, user: User | None, ip: str | None, from_url: bool = False) -> None:
-    """The checks that need no file: run them before reading or fetching anything."""
-    site = SiteSettings.load()
-    if user is None and not site.guest_uploads:
-        raise UploadError("Guest uploads are disabled", code=CODE_FORBIDDEN, status=403)
-    if user is not None and not user.is_active:
-        raise UploadError("Uploads are not allowed for this user", code=CODE_FORBIDDEN, status=403)
-    if from_url:
-        allowed = {
-            SiteSettings.UrlUploads.OFF: False,
-            SiteSettings.UrlUploads.ADMINS: _is_admin(user),
-            SiteSettings.UrlUploads.USERS: user is not None,
-            SiteSettings.UrlUploads.EVERYONE: True,
-        }[SiteSettings.UrlUploads(site.url_uploads)]
-        if not allowed:
-            raise UploadError("URL uploads are disabled", code=CODE_URL_DISABLED, status=403)
-    _check_flood(site=site, user=user, ip=ip)
-
-
-def _check_flood(*, site: SiteSettings, user: User | None, ip: str | None) -> None:
-    if not site.flood_protection or _is_admin(user):
-        return
-    limits = site.flood_limits()
-    if not limits:
-        return
-    now = timezone.now()
-    longest = max(window for _, window, _ in limits)
-    # Users are counted by account (colleagues behind one NAT do not share a quota),
-    # guests by address.
-    who = Q(user=user) if user is not None else Q(user__isnull=True, uploader_ip=ip)
-    # One query counts every window at once.
-    counts = Image.objects.filter(who, created_at__gte=now - timedelta(seconds=longest)).aggregate(
-        **{
-            label: Count("pk", filter=Q(created_at__gte=now - timedelta(seconds=window)))
-            for label, window, _ in limits
-        }
+    Derived again from the stored salt when it still matches the stored digest; otherwise
+    (an upload made before salts, or a rotated SECRET_KEY) a new one replaces it.
+    """
+    if image.delete_salt:
+        token = _derive_delete_token(pk=image.pk, salt=image.delete_salt)
+        if image.delete_token_digest and hmac.compare_digest(
+            delete_token_digest(token), image.delete_token_digest
+        ):
+            return token
+    image.delete_salt = secrets.token_hex(16)
+    token = _derive_delete_token(pk=image.pk, salt=image.delete_salt)
+    image.delete_token_digest = delete_token_digest(token)
+    Image.objects.filter(pk=image.pk).update(
+        delete_salt=image.delete_salt, delete_token_digest=image.delete_token_digest
     )
-    for label, _, limit in limits:
-        if counts[label] >= limit:
-            raise UploadError(
-                f"Flood detected: too many uploads in the last {label}",
-                code=CODE_FLOOD,
-                status=429,
-            )
+    return token
 
 
-def _album_for(*, user: User | None, album_id: int | None) -> Album | None:
-    if album_id is None:
-        return None
-    album = Album.objects.filter(pk=album_id).first() if user is not None else None
-    if album is None or album.owner_id != user.pk:  # type: ignore[union-attr]
-        raise UploadError("Invalid album: it is not yours", code=CODE_INVALID, status=403)
-    return album
-
-
-def _category_for(category_id: int | None) -> Category | None:
-    if category_id is None:
-        return None
-    category = Category.objects.filter(pk=category_id).first()
-    if category is None:
-        raise UploadError("Invalid category", code=CODE_INVALID, status=400)
-    return category
+def _without_paths(message: str, path: str) -> str:
+    # Decoders name the file they failed on; a client must never learn server paths.
+    for secret in (path, os.path.dirname(path), settings.FILE_UPLOAD_TEMP_DIR):
+        if secret:
+            message = message.replace(secret, "")
+    return re.sub(r"(?:[A-Za-z]:)?[\\/][^\s'\"]*[\\/][^\s'\"]*", "the file", message)
 
 
 def _probe(path: str) -> probe.Probe:
     try:
         return probe.probe_file(path, max_pixels=settings.UPLOAD_MAX_PIXELS)
     except probe.TooManyPixels as exc:
-        raise UploadError(exc.message, code=CODE_INVALID, status=400) from None
+        raise UploadError(_without_paths(exc.message, path), code=CODE_INVALID) from None
     except probe.UnsupportedFormat as exc:
-        raise UploadError(exc.message, code=CODE_UNSUPPORTED, status=415) from None
+        raise UploadError(
+            _without_paths(exc.message, path), code=CODE_UNSUPPORTED, status=415
+        ) from None
     except probe.ProbeError as exc:
-        raise UploadError(exc.message, code=CODE_INVALID, status=400) from None
+        raise UploadError(_without_paths(exc.message, path), code=CODE_INVALID) from None
 
 
 def _title_from_name(original: str) -> str | None:
@@ -207,7 +196,7 @@ def _prepare(
                     "Invalid image: it cannot be decoded", code=CODE_INVALID
                 ) from None
             made = _rewrite(path, lambda h: h.write(rendition.data))
-        elif not keep_exif and info.format in {"jpeg", "png", "webp"}:
+        elif not keep_exif and info.kind == "image":
 
             def strip(handle: object) -> None:
                 if not metadata.strip_metadata(
@@ -221,7 +210,11 @@ def _prepare(
             try:
                 made = _rewrite(path, strip)
             except metadata.MetadataError:
-                made = None
+                # Privacy fails closed: an image whose metadata cannot be removed is not
+                # stored with it.
+                raise UploadError(
+                    "Invalid image: its metadata cannot be removed", code=CODE_INVALID
+                ) from None
         if made is None:
             return _Prepared(path=path, probe=info, size=source.size, md5=source.md5, temp=False)
         return _Prepared(
@@ -277,106 +270,176 @@ def _tags_for(names: list[str]) -> list[Tag]:
     return tags
 
 
-def _existing_duplicate(*, user: User | None, md5: str, now: datetime) -> Image | None:
+# -- duplicates ---------------------------------------------------------------------------
+
+# Two deadlines this close are the same promise: a client re-sending the same request a few
+# seconds later asked for the same thing.
+_SAME_DEADLINE = timedelta(seconds=60)
+
+
+def _existing_duplicate(*, user: User | None, md5: str) -> Image | None:
+    # Guests are never matched: an address is no identity, and returning a guest upload
+    # would hand its delete link to whoever sends the same bytes.
     if user is None:
         return None
-    return (
-        Image.objects.filter(user=user, source_md5=md5)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-        .order_by("pk")
-        .first()
-    )
+    return images_live().filter(user=user, source_md5=md5).order_by("pk").first()
 
 
-def image_upload(
+def _keeps_every_promise(existing: Image, options: UploadOptions) -> bool:
+    """Whether returning ``existing`` gives the client everything this request asked for.
+
+    Title and description the client did not send promise nothing; everything else has a
+    meaning when absent (no expiration is "never", no album is "none").
+    """
+    if (existing.expires_at is None) != (options.expires_at is None):
+        return False
+    if (
+        existing.expires_at is not None
+        and options.expires_at is not None
+        and abs(existing.expires_at - options.expires_at) > _SAME_DEADLINE
+    ):
+        return False
+    if existing.album_id != options.album_id or existing.category_id != options.category_id:
+        return False
+    if existing.nsfw != options.nsfw:
+        return False
+    if options.title is not None and existing.title != options.title:
+        return False
+    if options.description is not None and existing.description != options.description:
+        return False
+    if options.width is not None and existing.width != options.width:
+        return False
+    existing_tags = {name.lower() for name in existing.tags.values_list("name", flat=True)}
+    return existing_tags == {tag.lower() for tag in options.tags}
+
+
+def _answer_duplicate(
     *,
     source: SourceFile,
     user: User | None,
     ip: str | None,
-    title: str | None = None,
-    description: str | None = None,
-    tags: list[str] | None = None,
-    album_id: int | None = None,
-    category_id: int | None = None,
-    width: int | None = None,
-    nsfw: bool = False,
-    expires_at: datetime | None = None,
-    use_file_date: bool = False,
-    prechecked: bool = False,
-) -> UploadResult:
-    """Validate, transform, store and record one upload. The caller closes ``source``."""
+    options: UploadOptions,
+    checked: _Checked,
+) -> UploadResult | None:
+    """The existing upload, when policy says to return it and it keeps every promise.
+
+    Runs before the probe: a file this user already stored is not decoded again; its
+    stored row answers the format question.
+    """
+    site = checked.site
+    if site.duplicate_policy == SiteSettings.DuplicatePolicy.ALLOW:
+        return None
+    existing = _existing_duplicate(user=user, md5=source.md5)
+    if existing is None:
+        return None
+    policy.check_format(site=site, extension=_stored_extension(existing))
+    if site.duplicate_policy == SiteSettings.DuplicatePolicy.REFUSE:
+        raise UploadError("Duplicated upload", code=CODE_DUPLICATE, status=409)
+    if not _keeps_every_promise(existing, options):
+        return None
+    policy.upload_attempt_record(user=user, ip=ip)
+    return UploadResult(
+        image=existing, created=False, delete_token=image_delete_token_issue(image=existing)
+    )
+
+
+def _stored_extension(image: Image) -> str:
+    return os.path.splitext(image.path)[1].lstrip(".").lower()
+
+
+# -- the pipeline --------------------------------------------------------------------------
+
+
+def _check_request(
+    *, source: SourceFile, user: User | None, ip: str | None, options: UploadOptions
+) -> _Checked:
+    """Every rule that needs no decoding, in the order a client would want to hear them."""
     site = SiteSettings.load()
-    now = timezone.now()
-    if not prechecked:
-        upload_precheck(user=user, ip=ip)
-    if use_file_date and not _is_admin(user):
-        raise UploadError("use_file_date is for admins only", code=CODE_FORBIDDEN, status=403)
-    if expires_at is not None and not site.expirable_uploads:
-        raise UploadError("Expiring uploads are disabled on this site", code=CODE_INVALID)
-    album = _album_for(user=user, album_id=album_id)
-    category = _category_for(category_id)
-    limit = max_upload_bytes(user=user)
-    if source.size > limit:
-        raise too_big(limit)
+    policy.check_uploader(site=site, user=user)
+    policy.check_origin(site=site, user=user, origin=source.origin)
+    policy.check_flood(site=site, user=user, ip=ip)
+    policy.check_file_date(user=user, use_file_date=options.use_file_date)
+    policy.check_expirable(site=site, expiring=options.expires_at is not None)
+    album = policy.album_for_upload(user=user, album_id=options.album_id)
+    category = policy.category_for_upload(category_id=options.category_id)
+    policy.check_size(user=user, size=source.size)
+    return _Checked(site=site, now=timezone.now(), album=album, category=category)
 
+
+def _probe_accepted(source: SourceFile, site: SiteSettings) -> probe.Probe:
     info = _probe(source.path)
-    if info.extension not in site.formats:
-        raise UploadError(
-            f"Disabled file format: {info.extension}", code=CODE_DISABLED_FORMAT, status=415
-        )
+    policy.check_format(site=site, extension=info.extension)
+    return info
 
-    if site.duplicate_policy != SiteSettings.DuplicatePolicy.ALLOW:
-        existing = _existing_duplicate(user=user, md5=source.md5, now=now)
-        if existing is not None:
-            if site.duplicate_policy == SiteSettings.DuplicatePolicy.REFUSE:
-                raise UploadError("Duplicated upload", code=CODE_DUPLICATE, status=409)
-            return UploadResult(image=existing, created=False, delete_token=None)
 
-    prepared = _prepare(source, info, width=width, keep_exif=site.keep_exif)
+def _new_row(
+    *,
+    source: SourceFile,
+    prepared: _Prepared,
+    original: probe.Probe,
+    user: User | None,
+    ip: str | None,
+    options: UploadOptions,
+    checked: _Checked,
+) -> Image:
+    site, final = checked.site, prepared.probe
+    created_at = checked.now
+    if options.use_file_date and final.date_taken is not None:
+        taken = final.date_taken
+        created_at = timezone.make_aware(taken) if timezone.is_naive(taken) else taken
+    moderated = site.moderation == SiteSettings.Moderation.ALL or (
+        site.moderation == SiteSettings.Moderation.GUEST and user is None
+    )
+    return Image(
+        user=user,
+        album=checked.album,
+        category=checked.category,
+        kind=final.kind,
+        path="",
+        storage_mode=site.storage_mode,
+        original_filename=(source.original_name or "")[:255],
+        mime=final.mime,
+        size=prepared.size,
+        width=final.width,
+        height=final.height,
+        bits=final.bits,
+        channels=final.channels,
+        md5=prepared.md5,
+        source_md5=source.md5,
+        exif=final.exif if site.keep_exif else None,
+        is_animated=final.is_animated,
+        is_360=final.is_360,
+        duration=final.duration,
+        title=options.title or original.title or _title_from_name(source.original_name) or "",
+        description=options.description or original.description or "",
+        nsfw=options.nsfw,
+        is_approved=not moderated,
+        created_at=created_at,
+        expires_at=options.expires_at,
+        uploader_ip=ip,
+        delete_salt=secrets.token_hex(16),
+        **_expected_derivatives(final, site),
+    )
+
+
+def _store_and_record(
+    *,
+    image: Image,
+    source: SourceFile,
+    prepared: _Prepared,
+    tags: tuple[str, ...],
+    checked: _Checked,
+) -> str:
+    """Store the file under its name, then commit the row; returns the delete token.
+
+    On any failure neither a file nor a row is left behind.
+    """
+    site = checked.site
+    folder = folder_for(checked.now, storage_mode=site.storage_mode)
+    force_random = checked.album is not None and checked.album.wants_random_names
     stored: str | None = None
     reserved: int | None = None
     try:
-        final = prepared.probe
-        token = secrets.token_hex(24)
-        created_at = now
-        if use_file_date and final.date_taken is not None:
-            taken = final.date_taken
-            created_at = timezone.make_aware(taken) if timezone.is_naive(taken) else taken
-        moderated = site.moderation == SiteSettings.Moderation.ALL or (
-            site.moderation == SiteSettings.Moderation.GUEST and user is None
-        )
-        image = Image(
-            user=user,
-            album=album,
-            category=category,
-            kind=final.kind,
-            path="",
-            storage_mode=site.storage_mode,
-            original_filename=(source.original_name or "")[:255],
-            mime=final.mime,
-            size=prepared.size,
-            width=final.width,
-            height=final.height,
-            bits=final.bits,
-            channels=final.channels,
-            md5=prepared.md5,
-            source_md5=source.md5,
-            exif=final.exif if site.keep_exif else None,
-            is_animated=final.is_animated,
-            is_360=final.is_360,
-            duration=final.duration,
-            title=title or info.title or _title_from_name(source.original_name) or "",
-            description=description or info.description or "",
-            nsfw=nsfw,
-            is_approved=not moderated,
-            created_at=created_at,
-            expires_at=expires_at,
-            uploader_ip=ip,
-            delete_token_digest=delete_token_digest(token),
-            **_expected_derivatives(final, site),
-        )
-        folder = folder_for(now, storage_mode=site.storage_mode)
-        force_random = album is not None and album.wants_random_names
         encoded: str | None = None
         if site.file_naming == SiteSettings.FileNaming.ID and not force_random:
             # The name is the public id, known only once the row exists: reserve the row
@@ -388,7 +451,7 @@ def image_upload(
             encoded = encode_id(image.pk)
         names = candidate_names(
             original=source.original_name or "",
-            extension=final.extension,
+            extension=prepared.probe.extension,
             naming=site.file_naming,
             force_random=force_random,
             encoded_id=encoded,
@@ -398,8 +461,12 @@ def image_upload(
         image.chain = Image.CHAIN_IMAGE
         with transaction.atomic():
             image.save()
+            # The token's HMAC covers the primary key, known only now.
+            token = _derive_delete_token(pk=image.pk, salt=image.delete_salt)
+            image.delete_token_digest = delete_token_digest(token)
+            Image.objects.filter(pk=image.pk).update(delete_token_digest=image.delete_token_digest)
             if tags:
-                image.tags.set(_tags_for(tags))
+                image.tags.set(_tags_for(list(tags)))
             transaction.on_commit(lambda: enqueue_derivatives(image.pk))
     except BaseException:
         if stored is not None:
@@ -407,6 +474,59 @@ def image_upload(
         if reserved is not None:
             Image.objects.filter(pk=reserved).delete()
         raise
+    return token
+
+
+def image_upload(
+    *,
+    source: SourceFile,
+    user: User | None,
+    ip: str | None,
+    title: str | None = None,
+    description: str | None = None,
+    tags: list[str] | tuple[str, ...] | None = None,
+    album_id: int | None = None,
+    category_id: int | None = None,
+    width: int | None = None,
+    nsfw: bool = False,
+    expires_at: datetime | None = None,
+    use_file_date: bool = False,
+) -> UploadResult:
+    """Validate, transform, store and record one upload. The caller closes ``source``.
+
+    Every policy check runs here, whatever the caller checked before: permissions (URL
+    uploads included, from the source's origin), flood, size, options, format.
+    """
+    options = UploadOptions(
+        title=title,
+        description=description,
+        tags=tuple(tags or ()),
+        album_id=album_id,
+        category_id=category_id,
+        width=width,
+        nsfw=nsfw,
+        expires_at=expires_at,
+        use_file_date=use_file_date,
+    )
+    checked = _check_request(source=source, user=user, ip=ip, options=options)
+    duplicate = _answer_duplicate(source=source, user=user, ip=ip, options=options, checked=checked)
+    if duplicate is not None:
+        return duplicate
+    info = _probe_accepted(source, checked.site)
+    prepared = _prepare(source, info, width=width, keep_exif=checked.site.keep_exif)
+    try:
+        image = _new_row(
+            source=source,
+            prepared=prepared,
+            original=info,
+            user=user,
+            ip=ip,
+            options=options,
+            checked=checked,
+        )
+        token = _store_and_record(
+            image=image, source=source, prepared=prepared, tags=options.tags, checked=checked
+        )
     finally:
         if prepared.temp:
             os.unlink(prepared.path)

@@ -15,22 +15,26 @@ import os
 import re
 import tempfile
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, NoReturn
 
 from django.conf import settings
 from django.core.files.uploadedfile import TemporaryUploadedFile, UploadedFile
 
 from uploads import urlfetch
-from uploads.errors import CODE_BAD_BASE64, CODE_EMPTY_SOURCE, CODE_INVALID, UploadError
+from uploads.errors import CODE_BAD_BASE64, CODE_EMPTY_SOURCE, UploadError, too_big
 
 _CHUNK = 1024 * 1024
 _DATA_URI = re.compile(r"^data:[\w.+/-]*(?:;[\w.+-]+=[^;,]*)*;base64,", re.IGNORECASE)
 _BASE64_ALPHABET = re.compile(rb"^[A-Za-z0-9+/=_-]*$")
 
 
-def too_big(limit: int) -> UploadError:
-    mb = limit / (1024 * 1024)
-    return UploadError(f"File too big - max {mb:g} MB", code=CODE_INVALID, status=413)
+class Origin:
+    """Where an upload's bytes came from: the upload policy depends on it (URL uploads are a
+    site setting of their own), so the source carries it rather than the caller saying it."""
+
+    FILE = "file"
+    BASE64 = "base64"
+    URL = "url"
 
 
 @dataclass
@@ -39,6 +43,7 @@ class SourceFile:
     size: int
     md5: str
     original_name: str = ""
+    origin: str = Origin.FILE
     # Set when storage moved the file away: there is nothing left to delete.
     consumed: bool = False
     _owned: bool = field(default=True, repr=False)
@@ -113,54 +118,140 @@ def looks_like_data_uri(value: str) -> bool:
     return value[:5].lower() == "data:"
 
 
+class Base64Sink:
+    """Decodes base64 fed in pieces (raw, URL-safe or a data: URI) into a temporary file.
+
+    Nothing is held but a few bytes of carry: the decoded bytes go to disk and into the
+    md5 as they come, and the upload is refused the moment it passes ``max_bytes``, which
+    the caller may lower while feeding (a guest key read after the first bytes).
+    """
+
+    _HEAD_MAX = 256  # the longest data: URI prefix accepted
+
+    def __init__(self, *, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._out = _temp_file()
+        self._digest = hashlib.md5(usedforsecurity=False)
+        self._head = b""  # bytes seen before we know whether a data: prefix comes
+        self._started = False
+        self._carry = b""
+        self._padded = False
+        self._closed = False
+
+    def feed(self, data: bytes) -> None:
+        # Whitespace and line breaks are common in pasted or MIME-wrapped base64.
+        data = data.translate(None, b" \t\r\n\f\v")
+        if not self._started:
+            data = self._strip_prefix(self._head + data)
+            if data is None:
+                return
+        if not data:
+            return
+        if not _BASE64_ALPHABET.match(data):
+            self._fail(_bad_base64())
+        if self._padded and data.strip(b"=") != b"":
+            self._fail(_bad_base64())  # data after the padding
+        if b"=" in data:
+            self._padded = True
+            data = data.rstrip(b"=")
+            if b"=" in data:
+                self._fail(_bad_base64())
+        if b"-" in data or b"_" in data:
+            data = data.translate(_URLSAFE)
+        data = self._carry + data
+        usable = len(data) // 4 * 4
+        self._carry = data[usable:]
+        if usable:
+            self._write(data[:usable])
+
+    def limit(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        if self.size > max_bytes:
+            self._fail(too_big(max_bytes))
+
+    def finish(self) -> SourceFile:
+        if not self._started:
+            # Never saw where the data starts: a bare or over-long "data:" prefix.
+            self._fail(
+                _bad_base64()
+                if self._head
+                else UploadError("Empty upload source", code=CODE_EMPTY_SOURCE)
+            )
+        if len(self._carry) % 4 == 1:
+            self._fail(_bad_base64())
+        if self._carry:
+            self._write(self._carry + b"=" * (-len(self._carry) % 4))
+            self._carry = b""
+        if self.size == 0:
+            self._fail(UploadError("Empty upload source", code=CODE_EMPTY_SOURCE))
+        self._out.close()
+        self._closed = True
+        return SourceFile(
+            path=self._out.name, size=self.size, md5=self._digest.hexdigest(), origin=Origin.BASE64
+        )
+
+    def abort(self) -> None:
+        """Drop the partial file; safe to call at any time, and more than once."""
+        if not self._closed:
+            self._closed = True
+            self._out.close()
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self._out.name)
+
+    def _strip_prefix(self, data: bytes) -> bytes | None:
+        if data[:5].lower() != b"data:"[: len(data[:5])]:
+            self._started = True
+            return data
+        comma = data.find(b",")
+        if comma < 0:
+            if len(data) > self._HEAD_MAX:
+                self._fail(_bad_base64())
+            self._head = data
+            return None
+        if not _DATA_URI.match(data[: comma + 1].decode("ascii", "replace")):
+            self._fail(_bad_base64())
+        self._started = True
+        self._head = b""
+        return data[comma + 1 :]
+
+    def _write(self, encoded: bytes) -> None:
+        try:
+            chunk = base64.b64decode(encoded, validate=True)
+        except (binascii.Error, ValueError):
+            self._fail(_bad_base64())
+        self.size += len(chunk)
+        if self.size > self.max_bytes:
+            self._fail(too_big(self.max_bytes))
+        self._digest.update(chunk)
+        self._out.write(chunk)
+
+    def _fail(self, error: UploadError) -> NoReturn:
+        self.abort()
+        raise error
+
+
+_URLSAFE = bytes.maketrans(b"-_", b"+/")
+
+
+def _bad_base64() -> UploadError:
+    return UploadError("Invalid base64 string", code=CODE_BAD_BASE64)
+
+
 def from_base64(value: str, *, max_bytes: int) -> SourceFile:
-    """A base64 string (raw, URL-safe or a data: URI), decoded in chunks to a file."""
-    text = value.strip()
-    match = _DATA_URI.match(text)
-    if match:
-        text = text[match.end() :]
-    elif looks_like_data_uri(text):
-        raise UploadError("Invalid base64 string", code=CODE_BAD_BASE64)
-    # Whitespace and line breaks are common in pasted or MIME-wrapped base64.
-    data = re.sub(r"\s+", "", text).encode("ascii", "replace")
-    if not data:
-        raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE)
-    if not _BASE64_ALPHABET.match(data):
-        raise UploadError("Invalid base64 string", code=CODE_BAD_BASE64)
-    if b"-" in data or b"_" in data:
-        data = data.translate(bytes.maketrans(b"-_", b"+/"))
-    data = data.rstrip(b"=")
-    if len(data) % 4 == 1:
-        raise UploadError("Invalid base64 string", code=CODE_BAD_BASE64)
-    data += b"=" * (-len(data) % 4)
-    if len(data) // 4 * 3 - 2 > max_bytes:
-        raise too_big(max_bytes)
-    out = _temp_file()
-    digest = hashlib.md5(usedforsecurity=False)
-    size = 0
-    step = _CHUNK // 3 * 4  # a multiple of 4 characters decodes independently
+    """A base64 string (raw, URL-safe or a data: URI), decoded in slices to a file.
+
+    Slices keep the peak at one copy of the text plus a slice: the whole string is never
+    encoded, cleaned or decoded at once.
+    """
+    sink = Base64Sink(max_bytes=max_bytes)
     try:
-        for start in range(0, len(data), step):
-            chunk = base64.b64decode(data[start : start + step], validate=True)
-            size += len(chunk)
-            digest.update(chunk)
-            out.write(chunk)
-        out.close()
-    except (binascii.Error, ValueError):
-        out.close()
-        os.unlink(out.name)
-        raise UploadError("Invalid base64 string", code=CODE_BAD_BASE64) from None
+        for start in range(0, len(value), _CHUNK):
+            sink.feed(value[start : start + _CHUNK].encode("ascii", "replace"))
+        return sink.finish()
     except BaseException:
-        out.close()
-        os.unlink(out.name)
+        sink.abort()
         raise
-    if size == 0:
-        os.unlink(out.name)
-        raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE)
-    if size > max_bytes:
-        os.unlink(out.name)
-        raise too_big(max_bytes)
-    return SourceFile(path=out.name, size=size, md5=digest.hexdigest())
 
 
 def from_url(url: str, *, max_bytes: int) -> SourceFile:
@@ -196,4 +287,5 @@ def from_url(url: str, *, max_bytes: int) -> SourceFile:
         size=result.size,
         md5=md5_of_path(out.name),
         original_name=os.path.basename(result.filename or ""),
+        origin=Origin.URL,
     )

@@ -12,6 +12,9 @@ from functools import lru_cache
 
 BASE_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 BASE = len(BASE_ALPHABET)
+# Ids are signed 64-bit primary keys: a larger decoded value names no row and would
+# overflow the database's integer on lookup, so it is refused here for every caller.
+MAX_ID = 2**63 - 1
 
 
 class InvalidEncodedId(ValueError):
@@ -39,8 +42,8 @@ class IdCodec:
         self._index = {char: pos for pos, char in enumerate(self.alphabet)}
 
     def encode(self, value: int) -> str:
-        if value < 1:
-            raise ValueError("only positive ids are encoded")
+        if value < 1 or value > MAX_ID:
+            raise ValueError("only positive 64-bit ids are encoded")
         number = value * self.padding if self.padding > 0 else value
         digits: list[str] = []
         while number:
@@ -61,6 +64,6 @@ class IdCodec:
             number, rest = divmod(number, self.padding)
             if rest:
                 raise InvalidEncodedId(encoded)
-        if number < 1:
+        if number < 1 or number > MAX_ID:
             raise InvalidEncodedId(encoded)
         return number

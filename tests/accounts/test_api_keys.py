@@ -36,7 +36,18 @@ def test_a_key_finds_its_user_and_records_when_it_was_used(user: User) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["", "nope", "chv_", "chv__abc", "chv_!!_abc", "chv_zzzzzz_" + "0" * 64, "x" * 500],
+    [
+        "",
+        "nope",
+        "chv_",
+        "chv__abc",
+        "chv_!!_abc",
+        "chv_zzzzzz_" + "0" * 64,
+        "x" * 500,
+        # Its id part decodes past a 64-bit integer: refused, not a database overflow.
+        "chv_iHT1CA6SguPhO_abc",
+        "chv_ZZZZZZZZZZZZZZZZZZZZ_abc",
+    ],
 )
 def test_malformed_or_unknown_keys_are_refused(user: User, raw: str) -> None:
     api_key_create(user=user)
