@@ -6,13 +6,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, parsers, renderers
+from rest_framework import exceptions, renderers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -25,7 +25,7 @@ from chevereto.core.errors import error_body
 from uploads import params, sources
 from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, CODE_NO_KEY, UploadError, too_big
 from uploads.params import ascii_int
-from uploads.parsers import SafeJSONParser, StreamingFormParser
+from uploads.parsers import SafeJSONParser, StreamingFormParser, StreamingMultiPartParser
 from uploads.policy import invalid_album
 from uploads.selectors import image_viewer_path
 from uploads.services import (
@@ -65,7 +65,7 @@ class UploadView(APIView):
 
     authentication_classes: list[type] = []
     permission_classes: list[type] = []
-    parser_classes = [parsers.MultiPartParser, StreamingFormParser, SafeJSONParser]
+    parser_classes = [StreamingMultiPartParser, StreamingFormParser, SafeJSONParser]
     renderer_classes = [renderers.JSONRenderer, PlainTextRenderer]
 
     @extend_schema(
@@ -120,7 +120,7 @@ class UploadView(APIView):
             return _error(exc)
         if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
             return _error(UploadError(f"Invalid request body: {exc.detail}", code=CODE_INVALID))
-        if isinstance(exc, RequestDataTooBig | TooManyFieldsSent):
+        if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
             return _error(UploadError("Request body too big", code=CODE_INVALID, status=413))
         if isinstance(exc, exceptions.MethodNotAllowed):
             return _error(UploadError("Method not allowed", code=CODE_INVALID, status=405))

@@ -3,18 +3,35 @@
 `SafeJSONParser`: DRF's JSONParser lets a deeply nested body (``[[[[...]]]]`` 100,000
 deep) reach Python's recursion limit: a RecursionError, which DRF does not turn into a 400.
 This one does.
-`StreamingFormParser`: an urlencoded upload body is read in chunks, never held whole.
+`StreamingFormParser` and `StreamingMultiPartParser`: an upload body is read in chunks,
+never held whole, and refused as soon as it passes the uploader's limit.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 from typing import Any, Protocol
 from urllib.parse import unquote_to_bytes
 
 from django.conf import settings
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.files.uploadhandler import StopFutureHandlers
 from django.http import QueryDict
+from django.http.multipartparser import (
+    FIELD,
+    FIELD_TYPES,
+    FILE,
+    ChunkIter,
+    LazyStream,
+    MultiPartParserError,
+    Parser,
+    exhaust,
+)
+from django.http.multipartparser import MultiPartParser as DjangoMultiPartParser
 from django.utils.datastructures import MultiValueDict
+from django.utils.encoding import force_str
 from rest_framework import exceptions, parsers
 
 from uploads import sources
@@ -194,3 +211,196 @@ class StreamingFormParser(parsers.BaseParser):
             raise
         form.data._mutable = False
         return parsers.DataAndFiles(form.data, form.files)
+
+
+class _BoundedMultiPartParser(DjangoMultiPartParser):
+    """Django's multipart parsing, with the upload limits applied while the body streams.
+
+    Django holds every text field in memory (up to DATA_UPLOAD_MAX_MEMORY_SIZE), base64
+    sources included. Here a long `source`/`image` text field goes through the incremental
+    base64 decoder to a temporary file instead, other fields are capped, a file part stops
+    at the limit, and a `key` field lowers the limit the moment it is read.
+    """
+
+    def __init__(self, *args: Any, limits: BodyLimits, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._limits = limits
+
+    def _parse(self) -> tuple[QueryDict, MultiValueDict]:
+        self._post = QueryDict(mutable=True, encoding=self._encoding)
+        self._files = MultiValueDict()
+        if self._content_length == 0:
+            return self._post, self._files
+        self._limit = self._limits.initial_upload_limit()
+        self._kept = 0
+        fields = files = 0
+        stream = LazyStream(ChunkIter(self._input_data, self._chunk_size))
+        self._pending: tuple[str, list[int]] | None = None
+        try:
+            for item_type, meta, field_stream in Parser(stream, self._boundary):
+                if self._pending is not None:
+                    # As Django does: a file is complete only once the next part begins; a body
+                    # cut off inside a file part never completes it.
+                    self.handle_file_complete(*self._pending)
+                    self._pending = None
+                if item_type in FIELD_TYPES:
+                    fields += 1
+                    if fields > settings.DATA_UPLOAD_MAX_NUMBER_FIELDS + 2:
+                        raise TooManyFieldsSent("Too many fields")
+                try:
+                    disposition = meta["content-disposition"][1]
+                    name = force_str(disposition["name"].strip(), self._encoding, errors="replace")
+                except (KeyError, IndexError, AttributeError):
+                    continue
+                transfer_header = meta.get("content-transfer-encoding")
+                transfer = transfer_header[0].strip() if transfer_header else None
+                if item_type == FIELD:
+                    self._field(name, field_stream, transfer)
+                elif item_type == FILE:
+                    files += 1
+                    if files > (settings.DATA_UPLOAD_MAX_NUMBER_FILES or files):
+                        raise TooManyFilesSent("Too many files")
+                    self._file(name, disposition, meta, field_stream, transfer)
+                else:
+                    exhaust(field_stream)
+        except BaseException:
+            if self._pending is not None:
+                for handler in self._upload_handlers:
+                    handler.upload_interrupted()
+            raise
+        if self._pending is not None:
+            for handler in self._upload_handlers:
+                handler.upload_interrupted()
+        exhaust(self._input_data)
+        any(handler.upload_complete() for handler in self._upload_handlers)
+        self._post._mutable = False
+        return self._post, self._files
+
+    def _field(self, name: str, field_stream: Any, transfer: str | None) -> None:
+        if name.encode() not in _STREAMED_FIELDS or transfer == "base64":
+            raw = field_stream.read(_FIELD_MAX + 1)
+            if len(raw) > _FIELD_MAX:
+                raise _too_big()
+            if transfer == "base64":
+                with contextlib.suppress(binascii.Error):
+                    raw = base64.b64decode(raw)
+            self._keep(name, raw)
+            return
+        held = b""
+        sink: sources.Base64Sink | None = None
+        try:
+            for chunk in field_stream:
+                if sink is not None:
+                    sink.feed(chunk)
+                    continue
+                held += chunk
+                if len(held) > _INLINE_SOURCE_MAX:
+                    sink = sources.Base64Sink(max_bytes=self._limit)
+                    sink.feed(held)
+                    held = b""
+            if sink is None:
+                self._keep(name, held)
+            else:
+                self._files.appendlist(name, sink.finish())
+        except BaseException:
+            if sink is not None:
+                sink.abort()
+            raise
+
+    def _keep(self, name: str, raw: bytes) -> None:
+        self._kept += len(raw) + len(name) + 2
+        if self._kept > _FIELDS_TOTAL_MAX:
+            raise _too_big()
+        value = force_str(raw, self._encoding, errors="replace")
+        self._post.appendlist(name, value)
+        if name == "key":
+            self._limit = self._limits.upload_limit_for_key(value)
+            for _, held in self._files.lists():
+                if any((item.size or 0) > self._limit for item in held):
+                    raise sources.too_big(self._limit)
+
+    def _file(
+        self, name: str, disposition: dict, meta: dict, field_stream: Any, transfer: str | None
+    ) -> None:
+        file_name = disposition.get("filename")
+        if file_name:
+            file_name = self.sanitize_file_name(
+                force_str(file_name, self._encoding, errors="replace")
+            )
+        if not file_name:
+            return
+        content_type, content_type_extra = meta.get("content-type", ("", {}))
+        try:
+            content_length: int | None = int(meta.get("content-length")[0])
+        except (IndexError, TypeError, ValueError):
+            content_length = None
+        handlers = self._upload_handlers
+        counters = [0] * len(handlers)
+        try:
+            for handler in handlers:
+                try:
+                    handler.new_file(
+                        name,
+                        file_name,
+                        content_type.strip(),
+                        content_length,
+                        content_type_extra.get("charset"),
+                        content_type_extra,
+                    )
+                except StopFutureHandlers:
+                    break
+            remainder = b""
+            received = 0
+            for chunk in field_stream:
+                if transfer == "base64":
+                    stripped = remainder + b"".join(chunk.split())
+                    aligned = len(stripped) // 4 * 4
+                    remainder = stripped[aligned:]
+                    if not aligned:
+                        continue
+                    try:
+                        chunk = base64.b64decode(stripped[:aligned])
+                    except binascii.Error as exc:
+                        raise MultiPartParserError("Could not decode base64 data.") from exc
+                received += len(chunk)
+                if received > self._limit:
+                    # Stop writing at the limit, not at the end of the part.
+                    raise sources.too_big(self._limit)
+                for index, handler in enumerate(handlers):
+                    length = len(chunk)
+                    chunk = handler.receive_data_chunk(chunk, counters[index])
+                    counters[index] += length
+                    if chunk is None:
+                        break
+            if remainder:
+                raise MultiPartParserError("Could not decode base64 data.")
+        except BaseException:
+            for handler in handlers:
+                handler.upload_interrupted()
+            raise
+        self._pending = (name, counters)
+
+
+class StreamingMultiPartParser(parsers.MultiPartParser):
+    """multipart/form-data under the view's upload limits (``parser_context["limits"]``);
+    DRF's own parsing when the view gives none."""
+
+    def parse(
+        self, stream: Any, media_type: str | None = None, parser_context: Any = None
+    ) -> parsers.DataAndFiles:
+        context = parser_context or {}
+        limits = context.get("limits")
+        if limits is None:
+            return super().parse(stream, media_type, parser_context)
+        request = context["request"]
+        meta = request.META.copy()
+        meta["CONTENT_TYPE"] = media_type
+        encoding = context.get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            parser = _BoundedMultiPartParser(
+                meta, stream, request.upload_handlers, encoding, limits=limits
+            )
+            data, files = parser.parse()
+        except MultiPartParserError as exc:
+            raise exceptions.ParseError(f"Multipart form parse error - {exc}") from None
+        return parsers.DataAndFiles(data, files)

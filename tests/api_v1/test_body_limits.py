@@ -13,14 +13,14 @@ from urllib.parse import quote, urlencode
 import pytest
 from django.conf import LazySettings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
+from django.test import Client, RequestFactory
 from PIL import Image as PILImage
 
 from chevereto.core.models import SiteSettings
 from tests.conftest import files_under
 from uploads.errors import UploadError
 from uploads.models import Image
-from uploads.parsers import StreamingFormParser
+from uploads.parsers import StreamingFormParser, StreamingMultiPartParser
 from uploads.sources import Base64Sink
 
 pytestmark = pytest.mark.django_db
@@ -108,6 +108,74 @@ def test_a_guest_key_after_the_source_still_applies_the_guest_limit(temp_dir: Pa
     with pytest.raises(UploadError) as refused:
         parse(body, Limits(initial=20 * MB, per_key={"guest": MB}))
     assert refused.value.status == 413
+    assert files_under(temp_dir) == []
+
+
+BOUNDARY = "XyZzy"
+
+
+def multipart(*parts: tuple[str, bytes, str | None]) -> bytes:
+    """A multipart body of (name, value, filename or None) parts."""
+    out = b""
+    for name, value, filename in parts:
+        disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
+        out += f"--{BOUNDARY}\r\nContent-Disposition: {disposition}\r\n\r\n".encode()
+        out += value + b"\r\n"
+    return out + f"--{BOUNDARY}--\r\n".encode()
+
+
+def parse_multipart(body: bytes, limits: Limits) -> tuple[CountingStream, object]:
+    media_type = f"multipart/form-data; boundary={BOUNDARY}"
+    request = RequestFactory().generic("POST", "/", b"", content_type=media_type)
+    request.META["CONTENT_LENGTH"] = str(len(body))
+    stream = CountingStream(body)
+    context = {"request": request, "limits": limits, "encoding": "utf-8"}
+    try:
+        return stream, StreamingMultiPartParser().parse(stream, media_type, context)
+    except BaseException as exc:
+        exc.consumed = stream.consumed  # type: ignore[attr-defined]
+        raise
+
+
+def test_a_multipart_base64_field_is_decoded_to_disk_not_held(temp_dir: Path) -> None:
+    payload = os.urandom(300_000)
+    body = multipart(("key", b"k", None), ("source", base64.b64encode(payload), None))
+    _, result = parse_multipart(body, Limits(initial=MB, per_key={"k": MB}))
+    source = result.files["source"]
+    try:
+        assert "source" not in result.data and result.data["key"] == "k"
+        assert Path(source.path).read_bytes() == payload
+    finally:
+        source.close()
+    assert files_under(temp_dir) == []
+
+
+def test_a_multipart_base64_field_stops_at_the_guest_limit(temp_dir: Path) -> None:
+    body = multipart(("key", b"guest", None), ("source", b"QUFB" * (4 * MB), None))
+    with pytest.raises(UploadError) as refused:
+        parse_multipart(body, Limits(initial=20 * MB, per_key={"guest": MB}))
+    assert refused.value.status == 413
+    assert refused.value.consumed < 3 * MB  # type: ignore[attr-defined]
+    assert files_under(temp_dir) == []
+
+
+def test_a_multipart_file_stops_at_the_guest_limit(temp_dir: Path) -> None:
+    body = multipart(("key", b"guest", None), ("source", b"\0" * (8 * MB), "big.png"))
+    with pytest.raises(UploadError) as refused:
+        parse_multipart(body, Limits(initial=20 * MB, per_key={"guest": MB}))
+    assert refused.value.status == 413
+    assert refused.value.consumed < 3 * MB  # type: ignore[attr-defined]
+    assert files_under(temp_dir) == []
+
+
+def test_a_multipart_bad_key_stops_the_parse_and_drops_the_file_before_it(temp_dir: Path) -> None:
+    body = multipart(
+        ("source", b"\0" * MB, "a.png"), ("key", b"wrong", None), ("x", b"y" * MB, None)
+    )
+    with pytest.raises(UploadError) as refused:
+        parse_multipart(body, Limits(initial=20 * MB, per_key={}))
+    assert refused.value.status == 401
+    assert refused.value.consumed < 2 * MB  # type: ignore[attr-defined]
     assert files_under(temp_dir) == []
 
 
