@@ -17,11 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as `python bench/upload_bodies.py`, the script's folder comes first on sys.path, where
+# bench/queue.py would shadow the standard library's queue (which requests needs).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-import requests
+import requests  # noqa: E402
 
-from bench.common import BenchSite, peak_rss_kb
+from bench.common import BenchSite, peak_rss_kb  # noqa: E402
 
 BODY_MB = 130
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
