@@ -4,21 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from chevereto.core.formats import FORMAT_BY_MIME
 from uploads.models import Image
 from uploads.naming import derivative_name
 from uploads.processing import output_format
 
-# Pillow format name of a stored original, by its MIME type.
-FORMAT_BY_MIME = {
-    "image/jpeg": "jpeg",
-    "image/png": "png",
-    "image/gif": "gif",
-    "image/webp": "webp",
-    "image/avif": "avif",
-    "image/heic": "heic",
-    "image/heif": "heic",
-    "image/bmp": "bmp",
-}
 VIDEO_STILL = ("jpeg", "image/jpeg")
 
 Variant = str  # "image" | "thumb" | "medium" | "frame"

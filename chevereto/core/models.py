@@ -10,18 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
 
-FORMAT_CHOICES: tuple[str, ...] = (
-    "jpg",
-    "png",
-    "gif",
-    "webp",
-    "avif",
-    "bmp",
-    "heic",
-    "mp4",
-    "webm",
-    "mov",
-)
+from chevereto.core.formats import FORMAT_CHOICES
 
 
 def _new_salt() -> str:

@@ -133,3 +133,18 @@ def test_sniff_reads_magic_numbers_and_ftyp_brands() -> None:
     assert sniff(b"\0\0\0\x20ftypisom\0\0\x02\0isomiso2mp41") == "mp4"
     assert sniff(b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81") == "webm"
     assert sniff(b"<svg xmlns=") is None
+
+
+def test_an_animated_png_is_detected_with_its_frame_count(tmp_path: Path) -> None:
+    info = probe_file(write(tmp_path, samples.apng_bytes(30, 20, frames=4)))
+    assert (info.format, info.is_animated, info.frames, info.width) == ("png", True, 4, 30)
+
+
+def test_a_16_bit_png_reports_16_bits(tmp_path: Path) -> None:
+    info = probe_file(write(tmp_path, samples.png_mode_bytes(40, 30, mode="I;16")))
+    assert (info.bits, info.channels) == (16, 1)
+
+
+def test_a_jpeg_with_an_appended_gain_map_is_one_still_picture(tmp_path: Path) -> None:
+    info = probe_file(write(tmp_path, samples.ultra_hdr_jpeg_bytes(300, 200)))
+    assert (info.format, info.is_animated, info.frames, info.width) == ("jpeg", False, 1, 300)

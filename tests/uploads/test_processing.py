@@ -7,6 +7,7 @@ import pytest
 from PIL import Image, ImageCms
 
 from tests import samples
+from uploads.probe import probe_file
 from uploads.processing import (
     ProcessingError,
     output_format,
@@ -118,3 +119,90 @@ def test_resize_to_width_keeps_the_aspect_ratio_and_format() -> None:
     rendition = resize_to_width(samples.png_bytes(800, 600), source_format="png", width=200)
     assert (rendition.width, rendition.height, rendition.mime) == (200, 150, "image/png")
     assert opened(rendition.data).size == (200, 150)
+
+
+def _exif_jpeg(orientation: int) -> bytes:
+    return samples.jpeg_bytes(900, 600, exif_orientation=orientation)
+
+
+EVERY_KIND_OF_PICTURE = {
+    "palette PNG with tRNS": (lambda: samples.png_mode_bytes(mode="P", transparency=0), "png"),
+    "grey PNG with tRNS": (lambda: samples.png_mode_bytes(mode="L", transparency=0), "png"),
+    "1-bit PNG": (lambda: samples.png_mode_bytes(mode="1"), "png"),
+    "1-bit PNG with tRNS": (lambda: samples.png_mode_bytes(mode="1", transparency=0), "png"),
+    "16-bit grey PNG": (lambda: samples.png_mode_bytes(mode="I;16"), "png"),
+    "16-bit grey PNG with tRNS": (
+        lambda: samples.png_mode_bytes(mode="I;16", transparency=0),
+        "png",
+    ),
+    "16-bit RGB PNG": (lambda: samples.png_16bit_bytes(), "png"),
+    "16-bit RGBA PNG": (lambda: samples.png_16bit_bytes(alpha=True), "png"),
+    "RGB PNG with tRNS": (
+        lambda: samples.png_mode_bytes(mode="RGB", transparency=(255, 255, 255)),
+        "png",
+    ),
+    "LA PNG": (lambda: samples.png_mode_bytes(mode="LA"), "png"),
+    "CMYK JPEG": (lambda: samples.jpeg_bytes(700, 500, mode="CMYK"), "jpeg"),
+    "grey JPEG": (lambda: samples.jpeg_bytes(700, 500, mode="L"), "jpeg"),
+    "progressive JPEG": (samples.progressive_jpeg_bytes, "jpeg"),
+    "JPEG with an appended MPF gain map": (samples.ultra_hdr_jpeg_bytes, "jpeg"),
+    **{f"JPEG with EXIF orientation {n}": (lambda n=n: _exif_jpeg(n), "jpeg") for n in range(1, 9)},
+    "animated GIF": (lambda: samples.gif_bytes(600, 400, frames=3), "gif"),
+    "animated WebP": (lambda: samples.webp_bytes(600, 400, frames=3), "webp"),
+    "animated PNG": (lambda: samples.apng_bytes(600, 400, frames=3), "png"),
+    "BMP": (lambda: samples.bmp_bytes(600, 400), "bmp"),
+    "HEIC": (lambda: samples.heic_bytes(600, 400), "heic"),
+    "AVIF": (lambda: samples.avif_bytes(600, 400), "avif"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(EVERY_KIND_OF_PICTURE))
+def test_every_kind_of_accepted_picture_gets_a_thumb_and_a_medium(
+    tmp_path: Path, kind: str
+) -> None:
+    factory, fmt = EVERY_KIND_OF_PICTURE[kind]
+    path = tmp_path / "original"
+    path.write_bytes(factory())
+    info = probe_file(str(path))
+    assert info.format == fmt
+    result = render_image_derivatives(str(path), source_format=fmt)
+    assert result.thumb is not None and result.medium is not None
+    assert opened(result.thumb.data).size == (320, 320)
+    medium = opened(result.medium.data)
+    assert medium.width == min(500, info.width)
+    assert medium.height == max(1, round(info.height * medium.width / info.width))
+
+
+def test_16_bit_grey_is_scaled_to_8_bits_not_clipped_to_white() -> None:
+    result = render_image_derivatives(samples.png_mode_bytes(mode="I;16"), source_format="png")
+    assert result.medium is not None
+    low, high = opened(result.medium.data).convert("L").getextrema()
+    assert low < 20 and high > 230
+
+
+@pytest.mark.parametrize("mode", ["L", "1", "I;16"])
+def test_a_grey_tRNS_colour_key_becomes_real_transparency(mode: str) -> None:
+    data = samples.png_mode_bytes(mode=mode, transparency=0)
+    result = render_image_derivatives(data, source_format="png")
+    assert result.medium is not None
+    medium = opened(result.medium.data)
+    assert medium.mode in {"LA", "RGBA"}
+    assert medium.getchannel("A").getextrema() == (0, 255)
+
+
+def test_the_ultra_hdr_primary_picture_is_used_and_the_gain_map_ignored() -> None:
+    result = render_image_derivatives(samples.ultra_hdr_jpeg_bytes(900, 600), source_format="jpeg")
+    assert result.medium is not None
+    medium = opened(result.medium.data)
+    assert getattr(medium, "n_frames", 1) == 1 and medium.size == (500, 333)
+    red, _, blue = medium.getpixel((10, 10))
+    assert red > 150 and blue < 80  # the primary's coloured block, not the grey gain map
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_gives_an_upright_medium(orientation: int) -> None:
+    result = render_image_derivatives(_exif_jpeg(orientation), source_format="jpeg")
+    assert result.medium is not None
+    medium = opened(result.medium.data)
+    swapped = orientation in {5, 6, 7, 8}
+    assert medium.size == ((500, 750) if swapped else (500, 333))
