@@ -187,6 +187,8 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 UPLOAD_URL_ALLOW_LOOPBACK = env_bool("UPLOAD_URL_ALLOW_LOOPBACK", False)
 UPLOAD_URL_TIMEOUT = env_int("UPLOAD_URL_TIMEOUT", 15, minimum=1)
 UPLOAD_MAX_PIXELS = env_int("UPLOAD_MAX_PIXELS", 150_000_000, minimum=1)
+# Animated images: at most this many frames (each frame also within UPLOAD_MAX_PIXELS).
+UPLOAD_MAX_FRAMES = env_int("UPLOAD_MAX_FRAMES", 1000, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
