@@ -29,7 +29,7 @@ _ISO_DURATION = re.compile(
     r"(?:(?P<days>[0-9]+)D)?"
     r"(?:T(?=[0-9])(?:(?P<hours>[0-9]+)H)?(?:(?P<minutes>[0-9]+)M)?(?:(?P<seconds>[0-9]+)S)?)?$"
 )
-_ASCII_DIGITS = re.compile(r"^[0-9]+$")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 # The largest primary key the databases hold (signed 64-bit).
 MAX_ID = 2**63 - 1
 # Any number with more digits than this is out of every range we accept.
@@ -38,7 +38,7 @@ _MAX_DIGITS = 19
 
 def ascii_int(text: str) -> int | None:
     """``text`` as a non-negative integer when it is only ASCII digits (at most 19), else None."""
-    if not _ASCII_DIGITS.match(text) or len(text.lstrip("0")) > _MAX_DIGITS:
+    if not _ASCII_DIGITS.fullmatch(text) or len(text.lstrip("0")) > _MAX_DIGITS:
         return None
     return int(text)
 
@@ -122,7 +122,7 @@ def parse_expiration(value: str | None, *, now: datetime) -> datetime | None:
     if text in {"", "0"}:
         return None
     out_of_range = _invalid("Invalid expiration: between 1 minute and 1 year")
-    if _ASCII_DIGITS.match(text):
+    if _ASCII_DIGITS.fullmatch(text):
         seconds = ascii_int(text)
         if (
             seconds is None
