@@ -184,9 +184,10 @@ class Limits:
 class _Frames:
     """Every frame's extent and their count, checked against the limits as they are read."""
 
-    def __init__(self, limits: Limits, width: int, height: int) -> None:
+    def __init__(self, limits: Limits, width: int, height: int, *, grows: bool = False) -> None:
         self.limits = limits
         self.width, self.height = width, height
+        self.grows = grows  # GIF decoders grow the canvas; APNG and WebP frames must fit
         self.count = 0
         self._check_canvas()
 
@@ -206,9 +207,15 @@ class _Frames:
             )
         right, bottom = left + width, top + height
         if right > self.width or bottom > self.height:
-            # Decoders grow the canvas to hold a frame that overflows it: so do we.
+            if right * bottom > self.limits.max_pixels:
+                raise TooManyPixels(
+                    f"Image too large: a frame reaches {right}x{bottom} pixels, over the "
+                    f"{self.limits.max_pixels} pixel limit"
+                )
+            if not self.grows:
+                raise CorruptFile("Invalid image: an animation frame lies outside the picture")
+            # GIF decoders grow the canvas to hold a frame that overflows it: so do we.
             self.width, self.height = max(self.width, right), max(self.height, bottom)
-            self._check_canvas()
 
     def check_total(self, frames: int | None = None) -> None:
         frames = self.count if frames is None else frames
@@ -246,7 +253,8 @@ def _gif_layout(handle: BinaryIO, limits: Limits) -> _Layout:
     if len(data) < 13:
         raise CorruptFile("Invalid image: the GIF header is truncated")
     width, height = struct.unpack_from("<HH", data, 6)
-    frames = _Frames(limits, width, height)
+    frames = _Frames(limits, width, height, grows=True)
+    shown = (width, height)
     flags = data[10]
     pos = 13 + (3 * (2 << (flags & 7)) if flags & 0x80 else 0)
     while pos < len(data):
@@ -258,6 +266,8 @@ def _gif_layout(handle: BinaryIO, limits: Limits) -> _Layout:
                 break
             left, top, w, h = struct.unpack_from("<HHHH", data, pos + 1)
             frames.add(left, top, w, h)
+            if frames.count == 1:
+                shown = (frames.width, frames.height)
             local = data[pos + 9]
             pos += 10 + (3 * (2 << (local & 7)) if local & 0x80 else 0)
             pos = _skip_gif_blocks(data, pos + 1)  # LZW code size, then the data sub-blocks
@@ -268,7 +278,10 @@ def _gif_layout(handle: BinaryIO, limits: Limits) -> _Layout:
     if frames.count == 0:
         raise CorruptFile("Invalid image: the GIF has no picture")
     frames.check_total()
-    return _Layout(frames.width, frames.height, frames.count)
+    # The picture's size is the screen grown to hold the first frame, as Pillow opens it
+    # (and the renderer draws it); later frames are clipped to it, but their whole extent
+    # counted above against the limits.
+    return _Layout(*shown, frames.count)
 
 
 _PNG_TEXT = {b"tEXt", b"zTXt", b"iTXt"}
@@ -522,7 +535,6 @@ def _probe_image(path: str, fmt: str, limits: Limits) -> Probe:
             frames = 1
             if layout is not None:
                 frames = layout.frames
-                width, height = max(width, layout.width), max(height, layout.height)
             if fmt == "heic":
                 frames = _heif_frames(path, limits)
             canvas = _Frames(limits, width, height)

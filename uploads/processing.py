@@ -306,11 +306,16 @@ def _animated_medium(im: Image.Image, width: int, pil_format: str) -> tuple[byte
     MEDIUM_FRAME_PIXELS of them (a longer animation keeps every n-th frame)."""
     frames: list[Image.Image] = []
     durations: list[int] = []
+    size = im.size
     height = max(1, round(im.height * width / im.width))
     count = getattr(im, "n_frames", 1)
     step = max(1, math.ceil(count * width * height / MEDIUM_FRAME_PIXELS))
     for index, frame in enumerate(ImageSequence.Iterator(im)):
         _check_pixels(frame.size)  # a GIF frame may grow the canvas past the limit
+        if frame.size != size:
+            # A later GIF frame grew Pillow's canvas: clipped to the picture's size, as the
+            # probe reported it and browsers show it.
+            frame = frame.crop((0, 0, *size))
         duration = int(frame.info.get("duration", 100) or 0)
         if index % step:
             durations[-1] += duration  # the dropped frame's time goes to the one shown

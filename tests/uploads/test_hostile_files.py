@@ -33,12 +33,18 @@ def test_a_gif_whose_second_frame_dwarfs_its_screen_is_refused_from_its_descript
     assert time.perf_counter() - started < 0.5
 
 
-def test_a_frame_that_only_grows_the_canvas_a_little_is_accepted_with_the_grown_size(
+def test_a_frame_that_overflows_the_screen_is_clipped_in_the_probe_and_the_renderer(
     tmp_path: Path,
 ) -> None:
-    info = probe_file(write(tmp_path, samples.gif_growing_frame_bytes(screen=10, frame=300)))
-    # Pillow (and so the renderer) grows the canvas to hold the frame: the probe agrees.
-    assert (info.width, info.height, info.frames) == (300, 300, 2)
+    path = write(tmp_path, samples.gif_growing_frame_bytes(screen=600, frame=700))
+    info = probe_file(path)
+    # Reported as the screen shows it; the whole 700x700 frame was held to the limits.
+    assert (info.width, info.height, info.frames) == (600, 600, 2)
+    with pytest.raises(TooManyPixels):
+        probe_file(path, max_pixels=600 * 600)
+    result = render_image_derivatives(path, source_format="gif")
+    assert result.medium is not None
+    assert (result.medium.width, result.medium.height) == (500, 500)
 
 
 def test_more_frames_than_the_limit_are_refused(tmp_path: Path) -> None:
@@ -214,3 +220,10 @@ def test_rendering_errors_never_show_a_server_path(tmp_path: Path) -> None:
         messages.append(str(caught.value))
     for message in messages:
         assert str(tmp_path) not in message and "tmpb4_wd7gn" not in message
+
+
+def test_an_apng_frame_outside_its_picture_is_corrupt_not_accepted(tmp_path: Path) -> None:
+    # Decoders refuse such a frame: the probe must not accept what cannot be rendered.
+    data = _patch_apng_frame(samples.apng_bytes(20, 20, frames=3), 1, 40, 40)
+    with pytest.raises(CorruptFile, match="outside the picture"):
+        probe_file(write(tmp_path, data))
