@@ -142,3 +142,24 @@ def test_a_probe_error_never_shows_a_server_path(user: User, tmp_path: Path) -> 
     error = refused(source=source, user=user, ip=None)
     assert str(tmp_path) not in error.message and "secret-folder" not in error.message
     shutil.rmtree(path.parent)
+
+
+def test_an_image_whose_metadata_cannot_be_removed_is_refused_not_stored_with_it(
+    site: SiteSettings, user: User, png_source, media_root: Path, settings
+) -> None:
+    from unittest import mock
+
+    from tests.conftest import files_under
+    from uploads import metadata
+
+    site.keep_exif = False
+    site.save()
+    failing = mock.patch.object(
+        metadata, "strip_metadata", side_effect=metadata.MetadataError("unsupported layout")
+    )
+    with failing, png_source() as source:
+        error = refused(source=source, user=user, ip=None)
+    assert (error.status, error.code) == (400, 400)
+    assert "metadata" in error.message
+    assert files_under(media_root) == []
+    assert files_under(Path(settings.FILE_UPLOAD_TEMP_DIR)) == []
