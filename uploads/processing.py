@@ -411,7 +411,10 @@ def resize_to_width(source: Source, *, source_format: str, width: int) -> Rendit
         pil_format, mime, extension = "JPEG", "image/jpeg", "jpg"
     try:
         with _open(source, source_format) as im:
-            still = _still(im, pil_format)
+            upright_w = im.height if _orientation(im) in {5, 6, 7, 8} else im.width
+            # Box-shrink first (band by band) when the target is at most half the width.
+            factor = _shrink_factor(im.size, width / upright_w) if width < upright_w else 1
+            still = _still(im, pil_format, factor=factor)
             if width < still.width:
                 still = _scale_to_width(still, width)
             still = _normalise(still, pil_format)

@@ -206,3 +206,10 @@ def test_every_exif_orientation_gives_an_upright_medium(orientation: int) -> Non
     medium = opened(result.medium.data)
     swapped = orientation in {5, 6, 7, 8}
     assert medium.size == ((500, 750) if swapped else (500, 333))
+
+
+def test_resize_to_width_shrinks_a_turned_photo_to_the_asked_upright_width() -> None:
+    data = samples.jpeg_bytes(1200, 600, exif_orientation=6)
+    rendition = resize_to_width(data, source_format="jpeg", width=250)
+    assert (rendition.width, rendition.height) == (250, 500)
+    assert opened(rendition.data).size == (250, 500)
