@@ -23,12 +23,15 @@ import time
 import zlib
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# Run as `python bench/hostile.py`, the script's folder comes first on sys.path, where
+# bench/queue.py would shadow the standard library's queue (which concurrent.futures needs).
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from PIL import Image
+from PIL import Image  # noqa: E402
 
-from bench.common import ROOT
-from tests import samples
+from bench.common import ROOT  # noqa: E402
+from tests import samples  # noqa: E402
 
 CHILD = r"""
 import json, os, sys, time
@@ -161,7 +164,7 @@ def main() -> None:
                 family = "heic/avif" if fmt in {"heic", "avif"} else "other"
                 worst[family] = max(worst.get(family, 0.0), ratio)
             print(
-                f"  {name:32} {mode:12} {path.stat().st_size / 1e6:7.2f} MB  "
+                f"  {name:32} {mode:12} {path.stat().st_size / 1e3:8.0f} KB  "
                 f"peak {peak_kb / 1024:6.0f} MB (+{above:5.0f} MB{per_pixel}), "
                 f"{float(result['seconds']):5.2f} s, {verdict}"
             )
