@@ -20,6 +20,10 @@ trap cleanup EXIT INT TERM
 
 if [ "${CELERY_TASK_ALWAYS_EAGER:-0}" != "1" ]; then
   # A separate beat process is the production layout; embedded, one worker runs both.
+  # Kombu's filesystem transport moves each message it takes into the temp folder: var/tmp
+  # keeps that under var/, on the queue's disk (a rename, atomic, never a copy).
+  mkdir -p "${CHEVERETO_VAR_DIR:-var}/tmp"
+  TMPDIR="${CHEVERETO_VAR_DIR:-var}/tmp" \
   "$BIN/celery" -A chevereto worker -B --concurrency "${CELERY_CONCURRENCY:-2}" \
     --loglevel "${CELERY_LOGLEVEL:-warning}" &
   worker_pid=$!
