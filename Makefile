@@ -39,6 +39,9 @@ bench: $(STAMP)
 	$(PY) bench/upload.py
 	$(PY) bench/derivatives.py
 	$(PY) bench/purge.py
+	$(PY) bench/hostile.py
+	$(PY) bench/upload_bodies.py
+	$(PY) bench/embedded_queue.py
 
 clean:
 	rm -rf $(VENV) var

@@ -23,10 +23,7 @@ import time
 import zlib
 from pathlib import Path
 
-# Run as `python bench/hostile.py`, the script's folder comes first on sys.path, where
-# bench/queue.py would shadow the standard library's queue (which concurrent.futures needs).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from PIL import Image  # noqa: E402
 

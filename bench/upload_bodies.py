@@ -17,10 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-# Run as `python bench/upload_bodies.py`, the script's folder comes first on sys.path, where
-# bench/queue.py would shadow the standard library's queue (which requests needs).
-_HERE = Path(__file__).resolve().parent
-sys.path[:] = [str(_HERE.parent)] + [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import requests  # noqa: E402
 
