@@ -25,10 +25,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from PIL import Image  # noqa: E402
+from PIL import Image
 
-from bench.common import ROOT  # noqa: E402
-from tests import samples  # noqa: E402
+from bench.common import ROOT
+from tests import samples
 
 CHILD = r"""
 import json, os, sys, time

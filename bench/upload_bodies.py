@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import requests  # noqa: E402
+import requests
 
-from bench.common import BenchSite, peak_rss_kb  # noqa: E402
+from bench.common import BenchSite, peak_rss_kb
 
 BODY_MB = 130
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
