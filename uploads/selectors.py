@@ -18,6 +18,8 @@ Every page, API, listing and file URL asks the visibility selectors below with a
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
@@ -95,15 +97,20 @@ def album_images_visible_to(*, viewer: Viewer, album: Album) -> QuerySet[Image]:
     return live.filter(shown)
 
 
-def image_visible_to(*, viewer: Viewer, image: Image) -> bool:
-    """May this viewer open the upload's page, short URL, API resource or oEmbed?"""
+def _shown(*, viewer: Viewer, image: Image, album_allows: Callable[..., bool]) -> bool:
+    """The rule for one upload; `album_allows` says what its album demands (open or listed)."""
     if _is_expired(image):
         return False
     if _sees_all_of(viewer=viewer, image=image):
         return True
     if not _open_to_others(image):
         return False
-    return image.album is None or album_visible_to(viewer=viewer, album=image.album)
+    return image.album is None or album_allows(viewer=viewer, album=image.album)
+
+
+def image_visible_to(*, viewer: Viewer, image: Image) -> bool:
+    """May this viewer open the upload's page, short URL, API resource or oEmbed?"""
+    return _shown(viewer=viewer, image=image, album_allows=album_visible_to)
 
 
 def image_locked_album(*, viewer: Viewer, image: Image) -> Album | None:
@@ -117,13 +124,7 @@ def image_locked_album(*, viewer: Viewer, image: Image) -> Album | None:
 
 def image_listed_for(*, viewer: Viewer, image: Image) -> bool:
     """Whether `images_visible_to(viewer=viewer)` holds this upload, without a query."""
-    if _is_expired(image):
-        return False
-    if _sees_all_of(viewer=viewer, image=image):
-        return True
-    if not _open_to_others(image):
-        return False
-    return image.album is None or album_listed_for(viewer=viewer, album=image.album)
+    return _shown(viewer=viewer, image=image, album_allows=album_listed_for)
 
 
 def image_file_visible_to(*, viewer: Viewer, image: Image) -> bool:
