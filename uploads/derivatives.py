@@ -11,6 +11,7 @@ import logging
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 
 from django.conf import settings
@@ -25,6 +26,13 @@ from uploads.locks import image_lock
 from uploads.models import Image
 
 log = logging.getLogger(__name__)
+
+
+# One render at a time per process (the original is fetched first): a render's memory is
+# bounded (README, "Hostile input and memory"), and this keeps that bound per process when
+# several web threads ask for derivatives of large uploads at once. Worker processes render
+# one task at a time anyway.
+_RENDER_SLOT = threading.BoundedSemaphore(1)
 
 
 class DerivativeFailed(Exception):
@@ -77,7 +85,7 @@ def image_derivatives_generate(*, image_id: int, only: set[str] | None = None) -
         site = SiteSettings.load()
         made: dict[str, processing.Rendition] = {}
         try:
-            with _local_original(image) as path:
+            with _local_original(image) as path, _RENDER_SLOT:
                 if image.is_video:
                     frame = processing.render_video_frame(path)
                     made["frame"] = frame
