@@ -7,7 +7,8 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
@@ -15,9 +16,11 @@ import kombu.pools
 import pytest
 from django.conf import LazySettings
 from django.db import connection
+from django.utils import timezone
 
 from chevereto.celery import app as celery_app
 from tests.conftest import require_env
+from uploads.models import DerivativeLock, Image
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -182,4 +185,29 @@ def s3_storage(settings: LazySettings, media_root: Path) -> Iterator[object]:
 
     yield type(
         "Bucket", (), {"object_names": staticmethod(object_names), "prefix": prefix, "env": env}
+    )
+
+
+def assert_redelivered_after_a_kill(*, image_id: int, start: Callable[[], Worker]) -> None:
+    """Kill the worker's processes while they run the upload's task; the task must come back.
+
+    Holding the upload's lock keeps the task busy inside the worker for as long as the test
+    needs to kill it there.
+    """
+    DerivativeLock.objects.create(
+        image_id=image_id, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    worker = start()
+    wait_until(
+        lambda: "generate_derivatives" in worker.log.read_text(errors="replace"), what="task start"
+    )
+    time.sleep(1.0)
+    assert Image.objects.get(pk=image_id).chain == Image.CHAIN_IMAGE
+    for child in worker.children():
+        os.kill(child, signal.SIGKILL)
+    wait_until(lambda: "WorkerLostError" in worker.log.read_text(errors="replace"), what="the loss")
+    DerivativeLock.objects.filter(image_id=image_id).delete()
+    full = Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM
+    wait_until(
+        lambda: Image.objects.get(pk=image_id).chain == full, timeout=60, what="redelivered task"
     )

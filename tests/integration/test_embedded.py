@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -18,8 +17,15 @@ from django.utils import timezone
 
 from tests import samples
 from tests.conftest import files_under
-from tests.integration.conftest import ROOT, Worker, database_url, use_broker, wait_until
-from uploads.models import DerivativeLock, Image
+from tests.integration.conftest import (
+    ROOT,
+    Worker,
+    assert_redelivered_after_a_kill,
+    database_url,
+    use_broker,
+    wait_until,
+)
+from uploads.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 FULL = Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM
@@ -106,7 +112,9 @@ def test_a_burst_of_uploads_is_drained_in_seconds_not_minutes(
     started = time.monotonic()
     wait_until(lambda: Image.objects.filter(chain=FULL).count() == 30, what="the burst drained")
     elapsed = time.monotonic() - started
-    assert elapsed < 7.5, f"30 tasks took {elapsed:.1f} s"
+    # The old settings took over 14 s (2 tasks/s), worker start-up included. The bound
+    # leaves room for a busy machine and still fails the old behaviour.
+    assert elapsed < 10, f"30 tasks took {elapsed:.1f} s"
 
 
 def test_a_worker_process_killed_mid_task_has_the_task_redelivered(
@@ -116,20 +124,7 @@ def test_a_worker_process_killed_mid_task_has_the_task_redelivered(
     # process: an idle one killed would take the pool's shared queue lock with it (the pool of
     # a worker without an event loop), which an out-of-memory kill of a busy one does not.
     upload(client, api_key, samples.jpeg_bytes(1200, 900))
-    image_id = Image.objects.get().pk
-    # Holding the upload's lock keeps the task busy inside the worker until it is killed.
-    DerivativeLock.objects.create(
-        image_id=image_id, expires_at=timezone.now() + timedelta(minutes=5)
-    )
-    worker = embedded_worker(concurrency=1)
-    wait_until(
-        lambda: "generate_derivatives" in worker.log.read_text(errors="replace"), what="task start"
-    )
-    time.sleep(1.0)
-    assert Image.objects.get().chain == Image.CHAIN_IMAGE
     # Every child goes: the pool's process, and beat's (not needed for the rest).
-    for child in worker.children():
-        os.kill(child, signal.SIGKILL)
-    wait_until(lambda: "WorkerLostError" in worker.log.read_text(errors="replace"), what="the loss")
-    DerivativeLock.objects.filter(image_id=image_id).delete()
-    wait_until(lambda: Image.objects.get().chain == FULL, timeout=60, what="redelivered task")
+    assert_redelivered_after_a_kill(
+        image_id=Image.objects.get().pk, start=lambda: embedded_worker(concurrency=1)
+    )

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
 import time
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.test import Client
-from django.utils import timezone
 from PIL import Image as PILImage
 
 from tests import samples
-from tests.integration.conftest import use_broker, wait_until
-from uploads.models import DerivativeLock, Image
+from tests.integration.conftest import assert_redelivered_after_a_kill, use_broker, wait_until
+from uploads.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ALL = Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM
@@ -45,24 +41,9 @@ def test_the_worker_makes_the_derivatives_and_they_are_served(
 def test_a_worker_killed_mid_task_has_the_task_redelivered(
     client: Client, api_key: str, start_worker
 ) -> None:
-    # The task is queued before any worker runs; holding the upload's lock keeps the task
-    # busy inside the worker for as long as the test needs to kill it there.
+    # The task is queued before any worker runs.
     upload(client, api_key, samples.jpeg_bytes(1200, 900))
-    image_id = Image.objects.get().pk
-    DerivativeLock.objects.create(
-        image_id=image_id, expires_at=timezone.now() + timedelta(minutes=5)
-    )
-    worker = start_worker()
-    wait_until(
-        lambda: "generate_derivatives" in worker.log.read_text(errors="replace"), what="task start"
-    )
-    time.sleep(1.0)
-    assert Image.objects.get().chain == Image.CHAIN_IMAGE
-    for child in worker.children():
-        os.kill(child, signal.SIGKILL)
-    wait_until(lambda: "WorkerLostError" in worker.log.read_text(errors="replace"), what="the loss")
-    DerivativeLock.objects.filter(image_id=image_id).delete()
-    wait_until(lambda: Image.objects.get().chain == ALL, timeout=60, what="redelivered task")
+    assert_redelivered_after_a_kill(image_id=Image.objects.get().pk, start=start_worker)
 
 
 def test_an_upload_succeeds_with_redis_down_and_derivatives_come_on_demand(
