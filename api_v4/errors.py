@@ -6,6 +6,7 @@ from http import HTTPStatus
 from typing import Any
 
 from rest_framework import exceptions
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -35,3 +36,15 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         body["error"]["fields"] = exc.detail  # type: ignore[index]
     response.data = body
     return response
+
+
+class JsonErrorsMixin:
+    """Errors of a view whose renderers are not JSON (the schema's YAML, the docs' HTML)
+    still answer in the JSON error shape: an API client reads one format for every error."""
+
+    def handle_exception(self, exc: Exception) -> Response:
+        response = super().handle_exception(exc)  # type: ignore[misc]
+        request = self.request  # type: ignore[attr-defined]
+        request.accepted_renderer = JSONRenderer()
+        request.accepted_media_type = JSONRenderer.media_type
+        return response

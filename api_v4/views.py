@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
+from api_v4.schema import error_responses
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -23,6 +24,9 @@ class AccountView(APIView):
 
     permission_classes = [permissions.IsAuthenticated]
 
-    @extend_schema(responses=AccountSerializer, summary="Your account")
+    @extend_schema(
+        responses={200: AccountSerializer, **error_responses(401, 403)},
+        summary="Your account",
+    )
     def get(self, request: Request) -> Response:
         return Response(AccountSerializer(request.user).data)

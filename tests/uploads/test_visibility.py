@@ -278,6 +278,11 @@ SHOWS_NO_UPLOADS = {
     "api-v1-docs": "documentation",
     "api-schema": "OpenAPI schema",
     "api-v4-account": "the caller's own account",
+    "api-v4-user-account": "the caller's own account",
+    "api-v4-docs": "documentation",
+    "api-v4-admin-id-encode": "staff only; an id, no upload",
+    "api-v4-admin-id-decode": "staff only; an id, no upload",
+    "api-not-found": "a JSON 404 for any path no API serves",
     # The upload endpoints answer with the upload the caller just made (or its own duplicate).
     "api-v1-upload": "answers the caller's own upload",
     "api/1/upload/": "alias of api-v1-upload",

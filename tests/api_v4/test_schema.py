@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern
+from openapi_spec_validator import validate
+
+from api_v4.urls import urlpatterns as v4_urlpatterns
+
+pytestmark = pytest.mark.django_db
+
+# The schema and its docs page describe the API; they are not operations of it.
+NOT_OPERATIONS = {"api-schema", "api-v4-docs"}
+
+
+@pytest.fixture
+def schema(client: Client) -> dict[str, Any]:
+    response = client.get("/api/4/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _openapi_path(pattern: URLPattern) -> str:
+    # Django's `<str:id>` is OpenAPI's `{id}`.
+    return "/api/4/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", str(pattern.pattern))
+
+
+def test_the_schema_is_a_valid_openapi_document(schema: dict[str, Any]) -> None:
+    validate(schema)
+
+
+def test_the_schema_declares_the_api_key_header_and_the_session_cookie(
+    schema: dict[str, Any],
+) -> None:
+    schemes = schema["components"]["securitySchemes"]
+    assert schemes["ApiKeyAuth"] == {"type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert schemes["cookieAuth"]["type"] == "apiKey"
+    assert schemes["cookieAuth"]["in"] == "cookie"
+
+
+def test_v4_operations_accept_the_key_or_the_session_as_alternatives(
+    schema: dict[str, Any],
+) -> None:
+    security = schema["paths"]["/api/4/user/account/"]["get"]["security"]
+    # A list of single-scheme objects is OpenAPI's "any one of these".
+    assert {"ApiKeyAuth": []} in security
+    assert {"cookieAuth": []} in security
+
+
+def test_every_v4_route_in_the_urlconf_is_in_the_schema(schema: dict[str, Any]) -> None:
+    routes = [p for p in v4_urlpatterns if p.name not in NOT_OPERATIONS]
+    assert routes
+    for pattern in routes:
+        assert _openapi_path(pattern) in schema["paths"], pattern.pattern
+
+
+def test_v4_error_responses_are_documented_with_the_error_body(schema: dict[str, Any]) -> None:
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["required"]) == {"status_code", "error", "status_txt"}
+    for path, operations in schema["paths"].items():
+        if not path.startswith("/api/4/"):
+            continue
+        for operation in operations.values():
+            errors = {s: r for s, r in operation["responses"].items() if s.startswith(("4", "5"))}
+            assert "401" in errors, path
+            for response in errors.values():
+                ref = response["content"]["application/json"]["schema"]["$ref"]
+                assert ref == "#/components/schemas/Error", path
+
+
+def test_the_admin_id_tools_are_documented_as_staff_errors_included(
+    schema: dict[str, Any],
+) -> None:
+    encode = schema["paths"]["/api/4/admin/tools/id/{id}/encode/"]["get"]
+    assert {"200", "400", "401", "403"} <= set(encode["responses"])
+    (parameter,) = encode["parameters"]
+    assert parameter["name"] == "id" and parameter["in"] == "path"
+
+
+def test_the_schema_answers_yaml_by_default_and_json_when_asked(client: Client) -> None:
+    assert client.get("/api/4/schema/").content.startswith(b"openapi:")
+    assert client.get("/api/4/schema/?format=json").json()["openapi"].startswith("3.")
+
+
+def test_an_unknown_schema_format_is_a_json_404(client: Client) -> None:
+    response = client.get("/api/4/schema/?format=xml")
+    assert response.status_code == 404
+    assert response.json()["status_code"] == 404
