@@ -40,6 +40,17 @@ class User(AbstractUser):
     bio = models.TextField(max_length=500, blank=True, default="")
     website = models.URLField(blank=True, default="")
     is_private = models.BooleanField(default=False)
+    # Profile images: storage names of files made through the upload pipeline's checks.
+    avatar = models.CharField(max_length=255, blank=True, default="")
+    background = models.CharField(max_length=255, blank=True, default="")
+    show_nsfw = models.BooleanField(default=False)
+    # An IANA zone name ("Europe/Madrid"); empty means the site's zone.
+    timezone = models.CharField(max_length=64, blank=True, default="")
+    # Counters that listings show, kept by the services with atomic `F()` updates.
+    image_count = models.PositiveIntegerField(default=0)
+    album_count = models.PositiveIntegerField(default=0)
+    followers_count = models.PositiveIntegerField(default=0)
+    following_count = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -2,190 +2,19 @@
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, datetime
-
 from django.http import HttpRequest
-from django.utils import timezone
 
 from chevereto.core.encoding import encode_id
-from uploads.files import StoredFile, variant_file
 from uploads.models import Image
-from uploads.selectors import image_short_path, image_viewer_path
-
-DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
-
-
-def size_formatted(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB", "TB"):
-        value /= 1024
-        if value < 1024 or unit == "TB":
-            text = f"{value:.1f}".removesuffix(".0")
-            return f"{text} {unit}"
-    raise AssertionError("unreachable")
-
-
-def duration_time(seconds: float | None) -> str | None:
-    if seconds is None:
-        return None
-    total = round(seconds)
-    hours, rest = divmod(total, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours:02}:{minutes:02}:{secs:02}" if hours else f"{minutes:02}:{secs:02}"
-
-
-def _truncate(text: str, length: int = 25) -> str:
-    return text if len(text) <= length + 3 else text[:length] + "..."
-
-
-def _how_long_ago(when: datetime) -> str:
-    seconds = (timezone.now() - when).total_seconds()
-    if seconds < 60:
-        return "moments ago"
-    for unit, span in (
-        ("year", 31536000),
-        ("month", 2592000),
-        ("week", 604800),
-        ("day", 86400),
-        ("hour", 3600),
-        ("minute", 60),
-    ):
-        if seconds >= span:
-            count = int(seconds // span)
-            return f"{count} {unit}{'s' if count != 1 else ''} ago"
-    return "moments ago"
-
-
-class _Urls:
-    def __init__(self, request: HttpRequest) -> None:
-        self.base = request.build_absolute_uri("/").rstrip("/")
-
-    def __call__(self, path: str) -> str:
-        return self.base + (path if path.startswith("/") else "/" + path)
-
-
-def _file_block(stored: StoredFile | None, url: _Urls, **extra: object) -> dict[str, object]:
-    if stored is None:
-        return {"filename": None, "name": None, "mime": None, "extension": None, "url": None}
-    block: dict[str, object] = {
-        "filename": stored.filename,
-        "name": stored.stem,
-        "mime": stored.mime,
-        "extension": stored.extension,
-        "url": url(stored.name),
-    }
-    block.update(extra)
-    return block
-
-
-def _files(image: Image) -> dict[str, StoredFile | None]:
-    return {v: variant_file(image, v) for v in ("image", "thumb", "medium", "frame")}
-
-
-def _display(image: Image, files: dict[str, StoredFile | None]) -> tuple[StoredFile, int, int]:
-    if image.is_video and files["frame"] is not None:
-        return files["frame"], image.width, image.height
-    if files["medium"] is not None:
-        return files["medium"], image.medium_width, image.medium_height
-    assert files["image"] is not None
-    return files["image"], image.width, image.height
-
-
-def delete_path(image: Image, token: str) -> str:
-    return f"{image_short_path(image)}/delete/{token}"
-
-
-def chevereto_image(
-    image: Image, request: HttpRequest, *, delete_token: str | None
-) -> dict[str, object]:
-    """Every `image` field of Chevereto V4's API V1.1 example (and V1.0's extras)."""
-    url = _Urls(request)
-    files = _files(image)
-    original = files["image"]
-    assert original is not None
-    display, display_w, display_h = _display(image, files)
-    local = timezone.localtime(image.created_at)
-    gmt = image.created_at.astimezone(UTC)
-    tags = [t.name for t in image.tags.all()] if image.pk else []
-    title = image.title or original.stem
-    ratio = image.width / image.height if image.height else 0
-    thumb_dims = {"width": image.thumb_width, "height": image.thumb_height}
-    medium_dims = {"width": image.medium_width, "height": image.medium_height}
-    return {
-        "name": original.stem,
-        "extension": original.extension,
-        "size": image.size,
-        "width": image.width,
-        "height": image.height,
-        "date": local.strftime(DATE_FORMAT),
-        "date_gmt": gmt.strftime(DATE_FORMAT),
-        "title": image.title,
-        "tags": tags,
-        "description": image.description or None,
-        "nsfw": int(image.nsfw),
-        "storage_mode": image.storage_mode,
-        "storage": image.storage_mode,
-        "storage_id": None,
-        "md5": image.md5,
-        "source_md5": image.source_md5 or None,
-        "original_filename": image.original_filename,
-        "original_exifdata": json.dumps(image.exif) if image.exif else None,
-        "views": image.views,
-        "category_id": image.category_id,
-        "chain": image.chain,
-        "thumb_size": image.thumb_size,
-        "medium_size": image.medium_size,
-        "frame_size": image.frame_size,
-        "expiration_date_gmt": image.expires_at.astimezone(UTC).strftime(DATE_FORMAT)
-        if image.expires_at
-        else None,
-        "likes": image.likes,
-        "is_animated": int(image.is_animated),
-        "is_approved": int(image.is_approved),
-        "is_360": int(image.is_360),
-        "duration": round(image.duration) if image.duration is not None else None,
-        "type": image.kind,
-        "tags_string": ", ".join(tags),
-        "file": {"resource": {"type": "url"}},
-        "id_encoded": encode_id(image.pk),
-        "filename": original.filename,
-        "mime": image.mime,
-        "url": url(original.name),
-        "ratio": ratio,
-        "size_formatted": size_formatted(image.size),
-        "bits": image.bits,
-        "channels": image.channels,
-        "frame": _file_block(files["frame"], url, size=image.frame_size)
-        if image.is_video
-        else _file_block(None, url),
-        "image": _file_block(original, url, size=image.size),
-        "thumb": _file_block(
-            files["thumb"], url, size=image.thumb_size, **({} if image.is_video else thumb_dims)
-        ),
-        "url_frame": url(files["frame"].name) if files["frame"] else None,
-        "medium": _file_block(files["medium"], url, size=image.medium_size, **medium_dims)
-        if files["medium"]
-        else _file_block(None, url),
-        "duration_time": duration_time(image.duration),
-        "url_viewer": url(image_viewer_path(image)),
-        "path_viewer": image_viewer_path(image),
-        "url_short": url(image_short_path(image)),
-        "display_url": url(display.name),
-        "display_width": display_w,
-        "display_height": display_h,
-        "views_label": "view" if image.views == 1 else "views",
-        "likes_label": "like" if image.likes == 1 else "likes",
-        "how_long_ago": _how_long_ago(image.created_at),
-        "date_fixed_peer": gmt.strftime(DATE_FORMAT),
-        "title_truncated": _truncate(title),
-        "title_truncated_html": _truncate(title),
-        "is_use_loader": False,
-        "display_title": title,
-        "delete_url": url(delete_path(image, delete_token)) if delete_token else None,
-    }
+from uploads.representation import (
+    Urls,
+    delete_path,
+    display_file,
+    file_block,
+    image_files,
+    image_representation,
+)
+from uploads.selectors import image_viewer_path
 
 
 def chevereto_success(
@@ -195,7 +24,7 @@ def chevereto_success(
     return {
         "status_code": 200,
         "success": {"message": f"{noun} uploaded", "code": 200},
-        "image": chevereto_image(image, request, delete_token=delete_token),
+        "image": image_representation(image, request, delete_token=delete_token),
         "status_txt": "OK",
     }
 
@@ -204,9 +33,9 @@ def imgbb_success(
     image: Image, request: HttpRequest, *, delete_token: str | None
 ) -> dict[str, object]:
     """ImgBB's upload response, for clients that sent `image`."""
-    url = _Urls(request)
-    files = _files(image)
-    display, _, _ = _display(image, files)
+    url = Urls(request)
+    files = image_files(image)
+    display, _, _ = display_file(image, files)
     original = files["image"]
     assert original is not None
     expiration = (
@@ -225,11 +54,11 @@ def imgbb_success(
         "size": image.size,
         "time": int(image.created_at.timestamp()),
         "expiration": expiration,
-        "image": _file_block(original, url),
-        "thumb": _file_block(files["thumb"], url),
+        "image": file_block(original, url),
+        "thumb": file_block(files["thumb"], url),
     }
     if files["medium"] is not None:
-        data["medium"] = _file_block(files["medium"], url)
+        data["medium"] = file_block(files["medium"], url)
     data["delete_url"] = url(delete_path(image, delete_token)) if delete_token else None
     return {"data": data, "success": True, "status": 200}
 

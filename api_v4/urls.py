@@ -8,6 +8,7 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
+from api_v4 import albums, images, people, social
 from api_v4.admin_views import IdDecodeView, IdEncodeView
 from api_v4.errors import JsonErrorsMixin
 from api_v4.views import AccountView
@@ -50,3 +51,6 @@ urlpatterns = [
         name="api-v4-admin-id-decode",
     ),
 ]
+
+# Each area keeps its own routes (user routes under user/, then public ones).
+urlpatterns += images.urlpatterns + albums.urlpatterns + social.urlpatterns + people.urlpatterns

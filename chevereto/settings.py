@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "accounts",
     "albums",
     "uploads",
+    "social",
     "api_v1",
     "api_v4",
 ]

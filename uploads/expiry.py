@@ -11,12 +11,13 @@ from django.core.files.storage import Storage, default_storage
 from django.db import connection, transaction
 from django.utils import timezone
 
+from uploads.counters import image_counts_changed
 from uploads.files import all_files
 from uploads.models import Image
 
 log = logging.getLogger(__name__)
 # Only the fields all_files() needs: purging reads thousands of rows.
-_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width")
+_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id")
 
 
 def _delete_files(names: list[str]) -> int:
@@ -55,6 +56,7 @@ def images_purge_expired(
             for image in batch:
                 names.extend(f.name for f in all_files(image))
             Image.objects.filter(pk__in=[image.pk for image in batch]).delete()
+            image_counts_changed(removed=[(image.user_id, image.album_id) for image in batch])
             transaction.on_commit(lambda names=names: _delete_files(names))
         total += len(batch)
         batches += 1

@@ -110,6 +110,10 @@ class Image(models.Model):
             models.Index(fields=["user", "source_md5"]),
             models.Index(fields=["uploader_ip", "created_at"]),
             models.Index(fields=["user", "-created_at"]),
+            # Keyset pagination: (created_at, id) after the filter a listing starts from.
+            models.Index(fields=["user", "created_at", "id"], name="uploads_user_created_id"),
+            models.Index(fields=["album", "created_at", "id"], name="uploads_album_created_id"),
+            models.Index(fields=["created_at", "id"], name="uploads_created_id"),
         ]
 
     def __str__(self) -> str:
@@ -157,3 +161,19 @@ class UploadAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"upload attempt at {self.created_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ViewHit(models.Model):
+    """One page view, waiting to be added to its image's or album's `views`.
+
+    A page view only inserts a row (no lock, no read-modify-write of a hot counter row);
+    a periodic task folds the rows into the counters in batches and deletes them.
+    """
+
+    image_id = models.BigIntegerField(null=True, blank=True)
+    album_id = models.BigIntegerField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return (
+            f"view of image {self.image_id}" if self.image_id else f"view of album {self.album_id}"
+        )

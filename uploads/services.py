@@ -23,6 +23,7 @@ from albums.models import Album
 from chevereto.core.encoding import encode_id
 from chevereto.core.models import SiteSettings
 from uploads import metadata, policy, probe, processing
+from uploads.counters import image_counts_changed
 from uploads.errors import CODE_DUPLICATE, CODE_INVALID, CODE_UNSUPPORTED, UploadError
 from uploads.files import all_files
 from uploads.models import Category, Image, Tag
@@ -467,6 +468,7 @@ def _store_and_record(
             Image.objects.filter(pk=image.pk).update(delete_token_digest=image.delete_token_digest)
             if tags:
                 image.tags.set(_tags_for(list(tags)))
+            image_counts_changed(added=[(image.user_id, image.album_id)])
             transaction.on_commit(lambda: enqueue_derivatives(image.pk))
     except BaseException:
         if stored is not None:
@@ -554,7 +556,9 @@ def image_delete(*, image: Image) -> None:
     """Delete the row, then every file of it (after commit: a rollback keeps them)."""
     names = [f.name for f in all_files(image)]
     with transaction.atomic():
-        Image.objects.filter(pk=image.pk).delete()
+        deleted, _ = Image.objects.filter(pk=image.pk).delete()
+        if deleted:
+            image_counts_changed(removed=[(image.user_id, image.album_id)])
         transaction.on_commit(lambda: [_delete_quietly(n) for n in names])
 
 

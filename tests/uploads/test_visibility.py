@@ -289,6 +289,10 @@ SHOWS_NO_UPLOADS = {
     "1/upload": "alias of api-v1-upload",
     "1/upload/": "alias of api-v1-upload",
 }
+# API V4 operations have their own table, walked as owner, another user, guest and staff
+# over every operation of the schema (tests/api_v4/test_permissions.py), which fails for a
+# V4 route it does not classify.
+V4_WALKED_PREFIX = "api-v4-"
 # The dashboard (Django admin) is for staff, who see everything by the rule.
 STAFF_ONLY_NAMESPACES = {"admin"}
 
@@ -312,6 +316,7 @@ def test_every_route_is_classified_and_every_route_showing_uploads_is_in_the_mat
         key
         for key, namespace in _routes(get_resolver().url_patterns)
         if namespace not in STAFF_ONLY_NAMESPACES
+        and not key.startswith(V4_WALKED_PREFIX)
         and key not in covered
         and key not in SHOWS_NO_UPLOADS
     ]

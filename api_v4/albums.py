@@ -1,0 +1,7 @@
+"""API V4: albums routes (see DESIGN.md §7)."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
