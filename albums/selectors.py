@@ -20,8 +20,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.crypto import salted_hmac
+from django.utils.text import slugify
 
 from albums.models import Album
+from chevereto.core.encoding import encode_id
 
 # The session key holding {album id: unlock mark} for the password albums a visitor opened.
 UNLOCKS_SESSION_KEY = "albums_unlocked"
@@ -135,3 +137,10 @@ def albums_listed_filter(*, viewer: Viewer, prefix: str = "") -> Q:
 def albums_visible_to(*, viewer: Viewer) -> QuerySet[Album]:
     """The albums a listing may show this viewer: public ones, plus their own (staff: all)."""
     return Album.objects.select_related("owner").filter(albums_listed_filter(viewer=viewer))
+
+
+def album_path(album: Album) -> str:
+    """The album's page, Chevereto's `/album/{slug}.{id}` (or `/album/{id}` without a slug)."""
+    slug = slugify(album.name)[:100].strip("-")
+    encoded = encode_id(album.pk)
+    return f"/album/{slug}.{encoded}" if slug else f"/album/{encoded}"

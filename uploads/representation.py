@@ -9,6 +9,9 @@ from datetime import UTC, datetime
 from django.http import HttpRequest
 from django.utils import timezone
 
+from accounts.models import User
+from albums.models import Album
+from albums.selectors import album_path
 from chevereto.core.encoding import encode_id
 from uploads.files import StoredFile, variant_file
 from uploads.models import Image
@@ -188,4 +191,62 @@ def image_representation(
         "is_use_loader": False,
         "display_title": title,
         "delete_url": url(delete_path(image, delete_token)) if delete_token else None,
+    }
+
+
+def _dates(when: datetime) -> dict[str, str]:
+    return {
+        "date": timezone.localtime(when).strftime(DATE_FORMAT),
+        "date_gmt": when.astimezone(UTC).strftime(DATE_FORMAT),
+    }
+
+
+def _profile_file_url(name: str, url: Urls) -> str | None:
+    return url(name) if name else None
+
+
+def user_representation(user: User, request: HttpRequest) -> dict[str, object]:
+    """A user's public profile as the APIs show it (never the email or any secret)."""
+    url = Urls(request)
+    return {
+        "username": user.username,
+        "name": user.display_name,
+        "bio": user.bio or None,
+        "website": user.website or None,
+        "url": url(f"/{user.username}"),
+        "url_albums": url(f"/{user.username}/albums"),
+        "avatar": _profile_file_url(user.avatar, url),
+        "background": _profile_file_url(user.background, url),
+        "is_private": int(user.is_private),
+        "image_count": user.image_count,
+        "album_count": user.album_count,
+        "followers": user.followers_count,
+        "following": user.following_count,
+        **_dates(user.date_joined),
+    }
+
+
+def album_representation(album: Album, request: HttpRequest) -> dict[str, object]:
+    """An album as the APIs show it. Reads `album.owner`, `album.parent` and `album.cover`:
+    listings `select_related("owner", "parent", "cover")` so a page costs no query per
+    album. The password hash is never shown; `password` says only whether one is set."""
+    url = Urls(request)
+    cover = album.cover
+    thumb = variant_file(cover, "thumb") if cover is not None else None
+    return {
+        "id_encoded": encode_id(album.pk),
+        "name": album.name,
+        "description": album.description or None,
+        "privacy": album.privacy,
+        "password": album.privacy == Album.Privacy.PASSWORD and bool(album.password_hash),
+        "parent_id": encode_id(album.parent_id) if album.parent_id else None,
+        "cover_id": encode_id(cover.pk) if cover is not None else None,
+        "cover_url": url(thumb.name) if thumb is not None else None,
+        "image_count": album.image_count,
+        "likes": album.likes,
+        "views": album.views,
+        "username": album.owner.username,
+        "url": url(album_path(album)),
+        "url_short": url(f"/album/{encode_id(album.pk)}"),
+        **_dates(album.created_at),
     }
