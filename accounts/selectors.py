@@ -1,0 +1,41 @@
+"""Reads for users, and the one answer to "may this person see this profile?"."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+
+
+def user_get_by_username(username: str) -> User | None:
+    """The user with this username, whatever its case (usernames are unique ignoring case)."""
+    if not username or len(username) > 16:
+        return None
+    return User.objects.filter(username__iexact=username).first()
+
+
+def user_profile_visible_to(
+    *, viewer_user_id: int | None, viewer_is_staff: bool, user: User
+) -> bool:
+    """May this viewer see the profile and what hangs off it (its uploads, albums,
+    followers, following)? A banned (inactive) user is gone for others; a private profile
+    is shown only to its owner; staff see every profile."""
+    if viewer_is_staff or (viewer_user_id is not None and viewer_user_id == user.pk):
+        return True
+    return user.is_active and not user.is_private
+
+
+def users_listed_filter(*, viewer_user_id: int | None, viewer_is_staff: bool) -> Q:
+    """`user_profile_visible_to` as a filter, for user listings (prefix-free)."""
+    if viewer_is_staff:
+        return Q()
+    listed = Q(is_active=True, is_private=False)
+    if viewer_user_id is not None:
+        listed |= Q(pk=viewer_user_id)
+    return listed
+
+
+def users_listed(*, viewer_user_id: int | None, viewer_is_staff: bool) -> QuerySet[User]:
+    return User.objects.filter(
+        users_listed_filter(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
+    )
