@@ -1,0 +1,211 @@
+"""Writes that touch both uploads and albums: moving uploads between albums, and giving the
+files of uploads in hidden albums names nobody can guess.
+
+The rule (DESIGN §4, "random when the album asks for it"): the files of an upload in a
+private, link-only or password album live under a random name, so knowing the original
+file name never leads to them. Uploads get such names at ingest; an upload that *moves*
+into such an album, or whose album turns non-public, gets them here: the original and every
+derivative are copied under a fresh random stem, the row's `path` switches to it, and the
+old files are deleted. Storage has no rename, and copying is slow I/O, so it runs in a
+Celery task after the commit that moved the rows.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import re
+from collections.abc import Iterable
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+
+from albums.models import Album
+from uploads.counters import images_moved
+from uploads.files import BITS, StoredFile, all_files
+from uploads.locks import image_lock
+from uploads.models import Image
+from uploads.naming import random_name
+
+log = logging.getLogger(__name__)
+
+# The stems `naming.random_name()` gives at ingest: 16 letters and digits. A stem that has
+# all three kinds of character is taken as already random (a client's own file name rarely
+# is); anything else, hex included, is renamed.
+_RANDOM_STEM = re.compile(r"^[A-Za-z0-9]{16}$")
+# How many uploads one batch of rename tasks covers when a whole album turns non-public.
+RENAME_BATCH = 500
+
+
+class ImageMoveError(ValueError):
+    """An upload cannot go where it was asked to (the message says why)."""
+
+
+def _looks_random(path: str) -> bool:
+    filename = path.rsplit("/", 1)[-1]
+    stem = filename.rsplit(".", 1)[0]
+    return (
+        bool(_RANDOM_STEM.match(stem))
+        and any(c.isdigit() for c in stem)
+        and any(c.islower() for c in stem)
+        and any(c.isupper() for c in stem)
+    )
+
+
+def image_needs_random_name(image: Image, album: Album | None) -> bool:
+    """Whether the upload, in `album`, still has files under a guessable name."""
+    return album is not None and album.wants_random_names and not _looks_random(image.path)
+
+
+def images_move(*, images: list[Image], album: Album | None) -> None:
+    """Move uploads into `album` (None: out of any album) in one transaction.
+
+    The caller checked that the actor may move each upload and use the album. Counters
+    move with the rows (one atomic UPDATE per album touched); an album that loses its cover
+    upload loses the cover. Uploads landing in a non-public album get random file names
+    by a task per upload, queued once the move is committed.
+    """
+    moving = [image for image in images if image.album_id != (album.pk if album else None)]
+    if not moving:
+        return
+    pks = [image.pk for image in moving]
+    with transaction.atomic():
+        # The album ids as the rows hold them now, read under the transaction: a stale
+        # `image.album_id` would move a counter that the upload no longer adds to.
+        current = dict(Image.objects.filter(pk__in=pks).values_list("pk", "album_id"))
+        to_id = album.pk if album is not None else None
+        moved = [pk for pk, album_id in current.items() if album_id != to_id]
+        if not moved:
+            return
+        Image.objects.filter(pk__in=moved).update(album_id=to_id)
+        from_ids = [current[pk] for pk in moved]
+        images_moved(from_album_ids=from_ids, to_album_id=to_id)
+        # An album's cover must be one of its uploads: a cover that left is no cover.
+        left_from = {album_id for album_id in from_ids if album_id is not None}
+        if left_from:
+            Album.objects.filter(pk__in=left_from, cover_id__in=moved).update(cover=None)
+        if album is not None and album.wants_random_names:
+            moved_set = set(moved)
+            renames = [
+                (image.pk, image.path)
+                for image in moving
+                if image.pk in moved_set and not _looks_random(image.path)
+            ]
+            if renames:
+                transaction.on_commit(lambda: enqueue_renames(renames))
+    moved_set = set(moved)
+    for image in moving:
+        if image.pk in moved_set:
+            image.album_id = to_id
+            image.album = album
+
+
+def enqueue_renames(renames: Iterable[tuple[int, str]]) -> None:
+    """Queue one rename task per upload; a broker that is down leaves the files where they
+    are (still served only to those who may see them) and is logged."""
+    from uploads.tasks import randomize_image_files
+
+    for image_id, from_path in renames:
+        try:
+            randomize_image_files.delay(image_id, from_path)
+        except Exception:
+            log.warning("could not enqueue the rename of image %s", image_id, exc_info=True)
+
+
+def album_images_randomize(*, album: Album) -> int:
+    """Queue random names for every upload of `album` that has a guessable one, in
+    batches (an album of 100,000 uploads never sits in memory at once). Returns how many.
+
+    Called after the album turned non-public, inside or outside a transaction: the tasks are
+    queued once it commits.
+    """
+    queued = 0
+    last_pk = 0
+    while True:
+        batch = list(
+            Image.objects.filter(album_id=album.pk, pk__gt=last_pk)
+            .order_by("pk")
+            .values_list("pk", "path")[:RENAME_BATCH]
+        )
+        if not batch:
+            return queued
+        last_pk = batch[-1][0]
+        renames = [(pk, path) for pk, path in batch if not _looks_random(path)]
+        if renames:
+            queued += len(renames)
+            transaction.on_commit(lambda renames=renames: enqueue_renames(renames))
+
+
+def _existing_files(image: Image) -> list[StoredFile]:
+    # Derivatives not made yet have no file to move; they will be made under the new name.
+    return [f for f in all_files(image) if image.has(BITS[f.variant])]
+
+
+def _copy(source: str, target: str) -> str:
+    with default_storage.open(source, "rb") as handle:
+        return default_storage.save(target, handle, max_length=255)
+
+
+def _fresh_path(image: Image) -> str:
+    folder, _, filename = image.path.rpartition("/")
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    prefix = f"{folder}/" if folder else ""
+    for _ in range(5):
+        candidate = f"{prefix}{random_name()}.{extension}"
+        if (
+            not default_storage.exists(candidate)
+            and not Image.objects.filter(path=candidate).exists()
+        ):
+            return candidate
+    raise OSError("no free random name for the upload's files")
+
+
+def image_files_randomize(*, image_id: int, from_path: str | None = None) -> str | None:
+    """Give an upload's files a random name. Returns the new path, or None when nothing was
+    to be done: the upload is gone, was renamed already (its path is no longer
+    `from_path`, or already random), or is no longer in an album that wants it.
+
+    Safe to run twice and to crash halfway: the row switches to the new name only once
+    every file is copied (a compare-and-swap on the old path), and the old files are
+    deleted only after that; a failed copy deletes what it had copied.
+    """
+    # The derivative maker holds the same lock: no thumb is written under the old name
+    # while the files move.
+    with image_lock(image_id):
+        image = Image.objects.select_related("album").filter(pk=image_id).first()
+        if image is None or (from_path is not None and image.path != from_path):
+            return None
+        if not image_needs_random_name(image, image.album):
+            return None
+        old_files = _existing_files(image)
+        old_path = image.path
+        new_path = _fresh_path(image)
+        renamed = copy.copy(image)
+        renamed.path = new_path
+        new_by_variant = {f.variant: f.name for f in all_files(renamed)}
+        copied: list[str] = []
+        try:
+            for stored in old_files:
+                target = new_by_variant[stored.variant]
+                saved = _copy(stored.name, target)
+                copied.append(saved)
+                if saved != target:
+                    raise OSError(f"storage renamed {target} to {saved}")
+            switched = Image.objects.filter(pk=image_id, path=old_path).update(path=new_path)
+        except BaseException:
+            _delete_all(copied)
+            raise
+        if not switched:
+            # Someone changed the row meanwhile (deleted or renamed it): ours are orphans.
+            _delete_all(copied)
+            return None
+        _delete_all([f.name for f in old_files])
+        return new_path
+
+
+def _delete_all(names: Iterable[str]) -> None:
+    for name in names:
+        try:
+            default_storage.delete(name)
+        except Exception:  # an old copy left behind is found by `reconcile`, not fatal
+            log.warning("could not delete %s from storage", name, exc_info=True)
