@@ -3,14 +3,9 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
-from django.core.files.uploadedfile import UploadedFile
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.utils import timezone
-from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, renderers
 from rest_framework.request import Request
@@ -20,27 +15,28 @@ from rest_framework.views import APIView
 from accounts.authentication import key_from_request
 from accounts.services import InvalidApiKey, KeyIdentity, api_key_authenticate
 from api_v1.payloads import chevereto_success, imgbb_success
-from chevereto.core.encoding import InvalidEncodedId, decode_id
 from chevereto.core.errors import error_body
-from uploads import params, sources
-from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, CODE_NO_KEY, UploadError, too_big
-from uploads.params import ascii_int
+from uploads.errors import CODE_INVALID, CODE_NO_KEY, UploadError
 from uploads.parsers import SafeJSONParser, StreamingFormParser, StreamingMultiPartParser
-from uploads.policy import invalid_album
 from uploads.selectors import image_viewer_path
 from uploads.services import (
     UploadResult,
     image_upload,
     largest_upload_bytes,
     max_upload_bytes,
-    upload_precheck,
+)
+from uploads.upload_request import (
+    Field,
+    body_error,
+    check_body_size,
+    client_ip,
+    close_streamed,
+    open_source,
+    pick_source,
+    upload_options,
 )
 
 log = logging.getLogger(__name__)
-MB = 1024 * 1024
-# Multipart boundaries and the other fields cost a little more than the file itself; base64
-# costs 4/3 of it.
-_BODY_SLACK = 256 * 1024
 
 
 class PlainTextRenderer(renderers.BaseRenderer):
@@ -118,10 +114,9 @@ class UploadView(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, UploadError):
             return _error(exc)
-        if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
-            return _error(UploadError(f"Invalid request body: {exc.detail}", code=CODE_INVALID))
-        if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
-            return _error(UploadError("Request body too big", code=CODE_INVALID, status=413))
+        refused = body_error(exc)
+        if refused is not None:
+            return _error(refused)
         if isinstance(exc, exceptions.MethodNotAllowed):
             return _error(UploadError("Method not allowed", code=CODE_INVALID, status=405))
         return super().handle_exception(exc)
@@ -144,11 +139,8 @@ class UploadView(APIView):
             raise UploadError("Invalid API V1 key", code=CODE_NO_KEY, status=401) from None
 
     def _check_body_size(self, request: Request, identity: KeyIdentity | None) -> None:
-        # Refuse an oversized body before reading it: nothing is parsed or written for it.
-        length = ascii_int((request.META.get("CONTENT_LENGTH") or "0").strip()) or 0
         limit = max_upload_bytes(user=identity.user) if identity else largest_upload_bytes()
-        if length > limit * 4 // 3 + _BODY_SLACK:
-            raise too_big(limit)
+        check_body_size(request, limit=limit)
 
     def _identity(self, request: Request, payload: Any) -> KeyIdentity:
         """Header or query key (read before the body), else the one the body carried."""
@@ -156,64 +148,6 @@ class UploadView(APIView):
             return self._keys.identity
         form_key = payload.get("key") if hasattr(payload, "get") else None
         return self._identify(form_key if isinstance(form_key, str) else None)
-
-    def _pick_source(self, request: Request, field: _Field) -> _Picked:
-        for name in ("source", "image"):
-            candidate = request.FILES.get(name) if request.method == "POST" else None
-            if candidate is not None:
-                return _Picked(candidate, imgbb=name == "image")
-            got = field(name)
-            if got is not None and got.strip():
-                return _Picked(got.strip(), imgbb=name == "image")
-        raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE, status=400)
-
-    def _options(self, field: _Field) -> dict[str, Any]:
-        album_raw = field("album_id")
-        album_id: int | None = None
-        if album_raw:
-            try:
-                album_id = decode_id(album_raw.strip())
-            except InvalidEncodedId:
-                raise invalid_album() from None
-        return {
-            "title": params.parse_title(field("title", "name")),
-            "description": params.parse_description(field("description")),
-            "tags": params.parse_tags(field("tags")),
-            "album_id": album_id,
-            "category_id": params.parse_int_id(field("category_id"), name="category_id"),
-            "width": params.parse_width(field("width")),
-            "nsfw": params.parse_flag(field("nsfw"), name="nsfw"),
-            "expires_at": params.parse_expiration(field("expiration"), now=timezone.now()),
-            "use_file_date": params.parse_flag(field("use_file_date"), name="use_file_date"),
-        }
-
-    def _open_source(
-        self, request: Request, picked: _Picked, *, user: Any, ip: str | None
-    ) -> sources.SourceFile:
-        """The upload's bytes as a local file, after the checks that need none of them."""
-        sent = picked.sent
-        if isinstance(sent, sources.SourceFile):
-            origin = sent.origin
-        elif isinstance(sent, UploadedFile):
-            origin = sources.Origin.FILE
-        elif sources.looks_like_url(sent):
-            origin = sources.Origin.URL
-        else:
-            origin = sources.Origin.BASE64
-        # An early answer: no URL is fetched, no body decoded, for a request refused anyway.
-        upload_precheck(user=user, ip=ip, origin=origin)
-        limit = max_upload_bytes(user=user)
-        if isinstance(sent, sources.SourceFile):
-            return sent
-        if isinstance(sent, UploadedFile):
-            return sources.from_uploaded_file(sent, max_bytes=limit)
-        if origin == sources.Origin.URL:
-            return sources.from_url(sent, max_bytes=limit)
-        if request.method == "GET":
-            raise UploadError(
-                "Base64 sources must be sent by POST", code=CODE_EMPTY_SOURCE, status=400
-            )
-        return sources.from_base64(sent, max_bytes=limit)
 
     def _render(
         self, request: Request, result: UploadResult, *, fmt: str, imgbb: bool
@@ -235,7 +169,7 @@ class UploadView(APIView):
         try:
             return self._upload_steps(request)
         finally:
-            _close_streamed(request)
+            close_streamed(request)
 
     def _upload_steps(self, request: Request) -> HttpResponse:
         header_key = key_from_request(request)
@@ -244,14 +178,14 @@ class UploadView(APIView):
         self._check_body_size(request, self._keys.identity)
         payload = request.data if request.method == "POST" else request.query_params
         user = self._identity(request, payload).user
-        field = _Field(payload, request.query_params)
-        picked = self._pick_source(request, field)
+        field = Field(payload, request.query_params)
+        picked = pick_source(request, field)
         fmt = (field("format") or "json").strip().lower()
         if fmt not in {"json", "txt", "redirect"}:
             raise UploadError("Invalid format: json, txt or redirect", code=CODE_INVALID)
-        options = self._options(field)
-        ip = getattr(request._request, "client_ip", None) or request.META.get("REMOTE_ADDR")
-        with self._open_source(request, picked, user=user, ip=ip) as source:
+        options = upload_options(field)
+        ip = client_ip(request)
+        with open_source(request, picked, user=user, ip=ip) as source:
             result = image_upload(source=source, user=user, ip=ip, **options)
         return self._render(request, result, fmt=fmt, imgbb=picked.imgbb)
 
@@ -273,35 +207,3 @@ class _KeyState:
         if self.identity is None:
             self.identity = self.view._identify(raw.strip())
         return max_upload_bytes(user=self.identity.user)
-
-
-class _Field:
-    """A text parameter from the body, else the query string (files are not text)."""
-
-    def __init__(self, *places: Any) -> None:
-        self.places = places
-
-    def __call__(self, *names: str) -> str | None:
-        for name in names:
-            for place in self.places:
-                got = place.get(name) if hasattr(place, "get") else None
-                if got is not None and not isinstance(got, UploadedFile | sources.SourceFile):
-                    return str(got)
-        return None
-
-
-@dataclass(frozen=True)
-class _Picked:
-    sent: UploadedFile | sources.SourceFile | str
-    imgbb: bool
-
-
-def _close_streamed(request: Request) -> None:
-    """Delete base64 the form parser decoded but no step took (a refused request)."""
-    files = getattr(request, "_files", None)
-    if not isinstance(files, MultiValueDict):
-        return  # the body was never parsed
-    for _, held in files.lists():
-        for item in held:
-            if isinstance(item, sources.SourceFile):
-                item.close()

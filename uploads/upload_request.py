@@ -1,0 +1,184 @@
+"""From an HTTP request to the arguments of `uploads.services.image_upload`.
+
+API V1 (`/api/1/upload`) and API V4 (`POST /api/4/user/images/`) take the same parameters
+and must refuse the same input the same way, so both read their requests here: which field
+holds the source, what the options parse to, how the source becomes a local file, and the
+size checks that run before the body costs anything. The APIs keep only what differs
+between them: how the caller is identified and the shape of the answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.files.uploadedfile import UploadedFile
+from django.utils import timezone
+from django.utils.datastructures import MultiValueDict
+from rest_framework import exceptions
+
+from chevereto.core.encoding import InvalidEncodedId, decode_id
+from uploads import params, sources
+from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, UploadError, too_big
+from uploads.params import ascii_int
+from uploads.policy import invalid_album, max_upload_bytes, upload_precheck
+
+# Multipart boundaries and the other fields cost a little more than the file itself; base64
+# costs 4/3 of it.
+BODY_SLACK = 256 * 1024
+
+# Every parameter an upload takes besides the source (the key is the API's business).
+OPTION_FIELDS = frozenset(
+    {
+        "title",
+        "name",
+        "description",
+        "tags",
+        "album_id",
+        "category_id",
+        "width",
+        "expiration",
+        "nsfw",
+        "use_file_date",
+    }
+)
+SOURCE_FIELDS = ("source", "image")
+
+
+class Field:
+    """A text parameter from the body, else the query string (files are not text).
+
+    With `strict_types`, a JSON object or list where text is expected is refused (API V4
+    answers wrong types with a 400); API V1 keeps reading any value as its text.
+    """
+
+    def __init__(self, *places: Any, strict_types: bool = False) -> None:
+        self.places = places
+        self.strict_types = strict_types
+
+    def __call__(self, *names: str) -> str | None:
+        for name in names:
+            for place in self.places:
+                got = place.get(name) if hasattr(place, "get") else None
+                if got is None or isinstance(got, UploadedFile | sources.SourceFile):
+                    continue
+                if self.strict_types and isinstance(got, dict | list):
+                    raise UploadError(f"Invalid {name}: text expected", code=CODE_INVALID)
+                return str(got)
+        return None
+
+
+@dataclass(frozen=True)
+class Picked:
+    """The source the client sent, and whether it came as ImgBB's `image` field."""
+
+    sent: UploadedFile | sources.SourceFile | str
+    imgbb: bool
+
+
+def pick_source(request: Any, field: Field) -> Picked:
+    """`source`, else `image`: a multipart file (POST only), or a base64 or URL string."""
+    for name in SOURCE_FIELDS:
+        candidate = request.FILES.get(name) if request.method == "POST" else None
+        if candidate is not None:
+            return Picked(candidate, imgbb=name == "image")
+        got = field(name)
+        if got is not None and got.strip():
+            return Picked(got.strip(), imgbb=name == "image")
+    raise UploadError("Empty upload source", code=CODE_EMPTY_SOURCE, status=400)
+
+
+def upload_options(field: Field) -> dict[str, Any]:
+    """Every option of an upload, parsed: the keyword arguments of `image_upload`."""
+    album_raw = field("album_id")
+    album_id: int | None = None
+    if album_raw:
+        try:
+            album_id = decode_id(album_raw.strip())
+        except InvalidEncodedId:
+            raise invalid_album() from None
+    return {
+        "title": params.parse_title(field("title", "name")),
+        "description": params.parse_description(field("description")),
+        "tags": params.parse_tags(field("tags")),
+        "album_id": album_id,
+        "category_id": params.parse_int_id(field("category_id"), name="category_id"),
+        "width": params.parse_width(field("width")),
+        "nsfw": params.parse_flag(field("nsfw"), name="nsfw"),
+        "expires_at": params.parse_expiration(field("expiration"), now=timezone.now()),
+        "use_file_date": params.parse_flag(field("use_file_date"), name="use_file_date"),
+    }
+
+
+def check_body_size(request: Any, *, limit: int) -> None:
+    """Refuse an oversized body before reading it: nothing is parsed or written for it."""
+    length = ascii_int((request.META.get("CONTENT_LENGTH") or "0").strip()) or 0
+    if length > limit * 4 // 3 + BODY_SLACK:
+        raise too_big(limit)
+
+
+def client_ip(request: Any) -> str | None:
+    django_request = getattr(request, "_request", request)
+    return getattr(django_request, "client_ip", None) or request.META.get("REMOTE_ADDR")
+
+
+def open_source(request: Any, picked: Picked, *, user: Any, ip: str | None) -> sources.SourceFile:
+    """The upload's bytes as a local file, after the checks that need none of them."""
+    sent = picked.sent
+    if isinstance(sent, sources.SourceFile):
+        origin = sent.origin
+    elif isinstance(sent, UploadedFile):
+        origin = sources.Origin.FILE
+    elif sources.looks_like_url(sent):
+        origin = sources.Origin.URL
+    else:
+        origin = sources.Origin.BASE64
+    # An early answer: no URL is fetched, no body decoded, for a request refused anyway.
+    upload_precheck(user=user, ip=ip, origin=origin)
+    limit = max_upload_bytes(user=user)
+    if isinstance(sent, sources.SourceFile):
+        return sent
+    if isinstance(sent, UploadedFile):
+        return sources.from_uploaded_file(sent, max_bytes=limit)
+    if origin == sources.Origin.URL:
+        return sources.from_url(sent, max_bytes=limit)
+    if request.method == "GET":
+        raise UploadError("Base64 sources must be sent by POST", code=CODE_EMPTY_SOURCE, status=400)
+    return sources.from_base64(sent, max_bytes=limit)
+
+
+def body_error(exc: Exception) -> UploadError | None:
+    """A body the parsers refused, as the upload error both APIs answer with (else None)."""
+    if isinstance(exc, exceptions.ParseError | exceptions.UnsupportedMediaType):
+        return UploadError(f"Invalid request body: {exc.detail}", code=CODE_INVALID)
+    if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
+        return UploadError("Request body too big", code=CODE_INVALID, status=413)
+    return None
+
+
+class UserLimits:
+    """The streaming parsers' size limits (`uploads.parsers.BodyLimits`) for a caller known
+    before the body is read: API V4 authenticates from the header or the session first,
+    and a `key` inside the body changes nothing there."""
+
+    def __init__(self, user_of: Callable[[], Any]) -> None:
+        self.user_of = user_of
+
+    def initial_upload_limit(self) -> int:
+        return max_upload_bytes(user=self.user_of())
+
+    def upload_limit_for_key(self, raw: str) -> int:
+        return self.initial_upload_limit()
+
+
+def close_streamed(request: Any) -> None:
+    """Delete base64 the form parser decoded but no step took (a refused request)."""
+    files = getattr(request, "_files", None)
+    if not isinstance(files, MultiValueDict):
+        return  # the body was never parsed
+    for _, held in files.lists():
+        for item in held:
+            if isinstance(item, sources.SourceFile):
+                item.close()
