@@ -233,6 +233,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "uploads.tasks.purge_expired",
         "schedule": float(env_int("PURGE_EXPIRED_EVERY", 60, minimum=1)),
     },
+    # Page views are inserted as hits and folded into the counters in batches.
+    "fold-view-counts": {
+        "task": "social.tasks.fold_views",
+        "schedule": float(env_int("FOLD_VIEWS_EVERY", 60, minimum=1)),
+    },
 }
 # Enqueueing must never make an upload fail: a broker that is down is given up on quickly
 # and the derivatives are then made on demand.

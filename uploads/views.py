@@ -36,6 +36,7 @@ from uploads.selectors import (
     images_visible_to,
 )
 from uploads.services import image_delete, image_delete_token_valid
+from uploads.viewcounts import view_record
 
 # Chevereto's password form names its fields so; its clients and extensions post them.
 PASSWORD_FIELD = "content-password"
@@ -126,6 +127,9 @@ def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
         "encoded_id": token.rpartition(".")[2],
     }
     response = render(request, "uploads/viewer.html", context)
+    if request.method == "GET":
+        # One INSERT per view; folded into `views` by a periodic task (uploads.viewcounts).
+        view_record(image_id=image.pk)
     if not image_visible_to(viewer=GUEST, image=image):
         # Shown because of who asks (owner, staff, an unlocked album): never to a shared cache.
         add_never_cache_headers(response)

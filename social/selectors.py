@@ -1,0 +1,72 @@
+"""Reads of the social layer: followers, following, notifications and like lookups.
+
+Each returns a queryset with what its listing shows already joined, so a page of any
+length costs the same few queries.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from accounts.models import User
+from accounts.selectors import users_listed
+from albums.models import Album
+from social.models import Follow, Like, Notification
+
+
+def album_get_for_like(*, album_id: int) -> Album | None:
+    """An album with what the visibility rule and the album body read (owner, cover)."""
+    return Album.objects.select_related("owner", "parent", "cover").filter(pk=album_id).first()
+
+
+def _listed_users(*, viewer_user_id: int | None, viewer_is_staff: bool) -> QuerySet[User]:
+    return users_listed(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
+
+
+def followers_of(
+    *, user: User, viewer_user_id: int | None, viewer_is_staff: bool
+) -> QuerySet[Follow]:
+    """Follow rows pointing at `user`, whose follower's profile the viewer may see (banned
+    and private profiles are not listed to others), with the follower joined."""
+    listed = _listed_users(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
+    rows = Follow.objects.filter(followed=user).select_related("follower")
+    return rows if viewer_is_staff else rows.filter(follower__in=listed.values("pk"))
+
+
+def following_of(
+    *, user: User, viewer_user_id: int | None, viewer_is_staff: bool
+) -> QuerySet[Follow]:
+    """Follow rows made by `user`, whose followed profile the viewer may see."""
+    listed = _listed_users(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
+    rows = Follow.objects.filter(follower=user).select_related("followed")
+    return rows if viewer_is_staff else rows.filter(followed__in=listed.values("pk"))
+
+
+def notifications_for(*, user: User, is_read: bool | None = None) -> QuerySet[Notification]:
+    """The user's notifications (optionally only read or unread ones), with the actor, the
+    image and the album joined and the image's tags prefetched. Notifications by a banned
+    actor are hidden: a banned account is gone for everyone else."""
+    rows = (
+        Notification.objects.filter(recipient=user, actor__is_active=True)
+        .select_related(
+            "actor",
+            "image__user",
+            "image__album__owner",
+            "album__owner",
+            "album__cover",
+        )
+        .prefetch_related("image__tags")
+    )
+    if is_read is not None:
+        rows = rows.filter(is_read=is_read)
+    return rows
+
+
+def liked_by(*, user: User, image_id: int | None = None, album_id: int | None = None) -> bool:
+    """Whether the user likes this image or album."""
+    target = Q(image_id=image_id) if image_id is not None else Q(album_id=album_id)
+    return Like.objects.filter(target, user=user).exists()
+
+
+def is_following(*, follower: User, followed: User) -> bool:
+    return Follow.objects.filter(follower=follower, followed=followed).exists()
