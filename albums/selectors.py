@@ -144,3 +144,56 @@ def album_path(album: Album) -> str:
     slug = slugify(album.name)[:100].strip("-")
     encoded = encode_id(album.pk)
     return f"/album/{slug}.{encoded}" if slug else f"/album/{encoded}"
+
+
+# --- Trees and lists of albums ---------------------------------------------------------------
+
+
+def album_depth(*, album: Album) -> int:
+    """Levels above the album (0 for a top-level album): one small query per level, at most
+    `Album.MAX_DEPTH` of them since the services never let a tree grow deeper."""
+    depth = 0
+    parent_id = album.parent_id
+    while parent_id is not None and depth <= Album.MAX_DEPTH + 1:
+        depth += 1
+        parent_id = Album.objects.filter(pk=parent_id).values_list("parent_id", flat=True).first()
+    return depth
+
+
+def album_descendant_ids(*, album: Album) -> list[list[int]]:
+    """The album's sub-albums level by level (`[[children], [grandchildren], ...]`), one
+    query per level; empty for an album without sub-albums."""
+    levels: list[list[int]] = []
+    frontier = [album.pk]
+    seen = {album.pk}
+    # The bound guards against a cycle that got into the table some other way.
+    while frontier and len(levels) <= Album.MAX_DEPTH + 1:
+        below = [
+            pk
+            for pk in Album.objects.filter(parent_id__in=frontier).values_list("pk", flat=True)
+            if pk not in seen
+        ]
+        if not below:
+            break
+        seen.update(below)
+        levels.append(below)
+        frontier = below
+    return levels
+
+
+def albums_of_owner(*, owner_id: int) -> QuerySet[Album]:
+    """An owner's albums, ready for `album_representation` (owner and cover joined)."""
+    return Album.objects.filter(owner_id=owner_id).select_related("owner", "cover")
+
+
+def album_children_visible_to(*, viewer: Viewer, album: Album) -> QuerySet[Album]:
+    """The sub-albums an album's page lists for this viewer: none unless the album itself
+    opens for them, then the listed ones. A sub-album is a separate album: opening its
+    parent (a password, a link) never opens a password or link-only child."""
+    if not album_visible_to(viewer=viewer, album=album):
+        return Album.objects.none()
+    return (
+        Album.objects.filter(parent_id=album.pk)
+        .filter(albums_listed_filter(viewer=viewer))
+        .select_related("owner", "cover")
+    )

@@ -16,12 +16,22 @@ import copy
 import logging
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.files.storage import default_storage
 from django.db import transaction
 
 from albums.models import Album
-from uploads.counters import images_moved
+from albums.selectors import album_descendant_ids
+from albums.services import (
+    AlbumError,
+    album_clean_description,
+    album_clean_name,
+    album_clean_privacy,
+    album_hash_password,
+    album_lock_tree,
+)
+from uploads.counters import album_counts_changed, image_counts_changed, images_moved
 from uploads.files import BITS, StoredFile, all_files
 from uploads.locks import image_lock
 from uploads.models import Image
@@ -209,3 +219,124 @@ def _delete_all(names: Iterable[str]) -> None:
             default_storage.delete(name)
         except Exception:  # an old copy left behind is found by `reconcile`, not fatal
             log.warning("could not delete %s from storage", name, exc_info=True)
+
+
+# --- Editing and deleting albums (they reach into their uploads) ------------------------------
+
+
+class _Unset:
+    """A field the caller did not send (None means something for `cover`)."""
+
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+
+
+def album_edit(
+    *,
+    album: Album,
+    name: Any = UNSET,
+    description: Any = UNSET,
+    privacy: Any = UNSET,
+    password: Any = UNSET,
+    cover: Image | None = UNSET,
+) -> Album:
+    """Change what was given of an album; what was not given stays.
+
+    A password album needs a password (a new one, or the one it already has); leaving
+    password privacy drops the stored hash. The cover must be one of the album's own
+    uploads (None: no cover). An album that stops being public has its uploads' files
+    renamed at random (queued after the commit).
+    """
+    fields: dict[str, Any] = {}
+    if not isinstance(name, _Unset):
+        fields["name"] = album_clean_name(name)
+    if not isinstance(description, _Unset):
+        fields["description"] = album_clean_description(description)
+    new_privacy = album.privacy if isinstance(privacy, _Unset) else album_clean_privacy(privacy)
+    fields["privacy"] = new_privacy
+    if new_privacy == Album.Privacy.PASSWORD:
+        if not isinstance(password, _Unset) and password not in (None, ""):
+            fields["password_hash"] = album_hash_password(password)
+        elif not album.password_hash or album.privacy != Album.Privacy.PASSWORD:
+            raise AlbumError("A password album needs a password.")
+    else:
+        if not isinstance(password, _Unset) and password not in (None, ""):
+            raise AlbumError("Only a password album takes a password.")
+        fields["password_hash"] = ""
+    if not isinstance(cover, _Unset):
+        if cover is not None and cover.album_id != album.pk:
+            raise AlbumError("The cover must be one of the album's own uploads.")
+        fields["cover"] = cover
+    turns_hidden = album.privacy == Album.Privacy.PUBLIC and new_privacy != Album.Privacy.PUBLIC
+    with transaction.atomic():
+        # Re-checked on the row: the upload may have left the album since it was read.
+        chosen = fields.get("cover")
+        if chosen is not None and not Image.objects.filter(pk=chosen.pk, album=album).exists():
+            raise AlbumError("The cover must be one of the album's own uploads.")
+        for field, value in fields.items():
+            setattr(album, field, value)
+        album.save(update_fields=[*fields, "updated_at"])
+        if turns_hidden:
+            album_images_randomize(album=album)
+    return album
+
+
+def _album_file_names(image_rows: Iterable[Image]) -> list[str]:
+    return [stored.name for image in image_rows for stored in all_files(image)]
+
+
+# Only the fields `all_files` and the counters need: a big album reads thousands of rows.
+_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id")
+DELETE_ROWS_BATCH = 1000
+
+
+def album_delete(*, album: Album, with_images: bool = False) -> int:
+    """Delete the album and all its sub-albums; returns how many albums went.
+
+    Without its uploads, they stay their owner's, outside any album. With them, every
+    upload of the album and of its sub-albums is deleted in the same transaction, counters
+    included, and their files by worker tasks once it commits (a rollback keeps them).
+    """
+    from uploads.tasks import DELETE_BATCH
+
+    with transaction.atomic():
+        album_lock_tree(owner_id=album.owner_id)
+        levels = album_descendant_ids(album=album)
+        album_ids = [album.pk] + [pk for level in levels for pk in level]
+        if not Album.objects.filter(pk=album.pk).exists():
+            return 0
+        names: list[str] = []
+        if with_images:
+            while True:
+                batch = list(
+                    Image.objects.filter(album_id__in=album_ids).only(*_FILE_FIELDS)[
+                        :DELETE_ROWS_BATCH
+                    ]
+                )
+                if not batch:
+                    break
+                names.extend(_album_file_names(batch))
+                Image.objects.filter(pk__in=[image.pk for image in batch]).delete()
+                # The albums go too: only the owners' counts need the change.
+                image_counts_changed(removed=[(image.user_id, None) for image in batch])
+        # Sub-albums first is not needed: the parent FK cascades, and uploads left in them
+        # fall out of any album (SET_NULL).
+        deleted = Album.objects.filter(pk__in=album_ids).delete()[1].get(Album._meta.label, 0)
+        album_counts_changed(owner_id=album.owner_id, delta=-deleted)
+        if names:
+            chunks = [names[i : i + DELETE_BATCH] for i in range(0, len(names), DELETE_BATCH)]
+            transaction.on_commit(lambda: _enqueue_file_deletions(chunks))
+    return deleted
+
+
+def _enqueue_file_deletions(chunks: list[list[str]]) -> None:
+    from uploads.tasks import delete_stored_files
+
+    for chunk in chunks:
+        try:
+            delete_stored_files.delay(chunk)
+        except Exception:  # the rows are gone; `reconcile` finds the orphan files later
+            log.warning("could not enqueue the deletion of %s files", len(chunk), exc_info=True)
