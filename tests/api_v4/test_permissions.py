@@ -1,0 +1,245 @@
+"""The permission walk: every API V4 operation of the schema, called as the owner of the
+things in its path, as another user, as a guest and as staff, answers what the table says.
+
+OPERATIONS is the table. A schema operation without a row fails (add a row), and so does
+a row for an operation the schema lacks. Each (operation, role) is its own test, on fresh
+rows, so a DELETE never takes another test's fixtures with it. Path parameters name the
+owner's things: `{id}` is the image, album or notification the path is about, `{username}`
+the owner. Users call with their key (X-API-Key); the guest sends no credentials.
+
+User routes act on the caller's own things: another user's id is the 404 of an id that does
+not exist; staff may act on anyone's. Public routes answer everyone alike. Admin routes are
+staff only: 403 to users, 401 to guests.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import URLPattern, URLResolver
+
+from accounts.models import User
+from accounts.services import api_key_create
+from albums.models import Album
+from api_v4.urls import urlpatterns as v4_urlpatterns
+from chevereto.core.encoding import encode_id
+from tests import samples
+from tests.factories import make_album, make_image
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ("owner", "other", "guest", "staff")
+# Not operations of the API: the documents that describe it.
+NOT_WALKED = {"/api/4/schema/", "/api/4/docs/"}
+
+
+@dataclass(frozen=True)
+class Row:
+    """The status each role gets, and what a write sends."""
+
+    owner: int
+    other: int
+    guest: int
+    staff: int
+    # A JSON body (sent as application/json).
+    body: dict[str, Any] | None = None
+    # A multipart upload: this field carries a small PNG (plus `form`).
+    upload: str | None = None
+    form: dict[str, str] = field(default_factory=dict)
+    query: str = ""
+
+    def expected(self, role: str) -> int:
+        return int(getattr(self, role))
+
+
+def mine(ok: int = 200, **kw: Any) -> Row:
+    """A user route on the owner's thing: someone else's id is a 404; staff may act."""
+    return Row(owner=ok, other=404, guest=401, staff=ok, **kw)
+
+
+def own_account(ok: int = 200, **kw: Any) -> Row:
+    """A route on the caller's own account: every user gets their own."""
+    return Row(owner=ok, other=ok, guest=401, staff=ok, **kw)
+
+
+def staff_only(ok: int = 200, **kw: Any) -> Row:
+    return Row(owner=403, other=403, guest=401, staff=ok, **kw)
+
+
+def public(ok: int = 200, **kw: Any) -> Row:
+    return Row(owner=ok, other=ok, guest=ok, staff=ok, **kw)
+
+
+# (method, schema path) -> the outcome per role.
+OPERATIONS: dict[tuple[str, str], Row] = {
+    ("GET", "/api/4/account/"): own_account(),
+    ("GET", "/api/4/user/account/"): own_account(),
+    ("GET", "/api/4/admin/tools/id/{id}/encode/"): staff_only(),
+    ("GET", "/api/4/admin/tools/id/{id}/decode/"): staff_only(),
+}
+
+
+@dataclass
+class World:
+    """The fixtures one call needs: three users with keys, and the owner's things."""
+
+    owner: User
+    keys: dict[str, str]
+    album: Album
+    image_id: str
+    notification_id: str
+
+    def url(self, path: str) -> str:
+        """The schema path with its parameters filled from the owner's things."""
+        if "{username}" in path:
+            path = path.replace("{username}", self.owner.username)
+        if "{id}" in path:
+            path = path.replace("{id}", self._id_for(path))
+        leftover = re.findall(r"\{\w+\}", path)
+        assert not leftover, f"fill {leftover} in World.url for {path}"
+        return path
+
+    def _id_for(self, path: str) -> str:
+        if path.endswith("/tools/id/{id}/encode/"):
+            return str(self.album.pk)
+        if path.endswith("/tools/id/{id}/decode/"):
+            return encode_id(self.album.pk)
+        if "/notifications/" in path:
+            return self.notification_id
+        if "/albums/" in path:
+            return encode_id(self.album.pk)
+        if "/images/" in path:
+            return self.image_id
+        raise AssertionError(f"which of the owner's things is {{id}} in {path}? (World._id_for)")
+
+
+def _user(username: str, **extra: Any) -> User:
+    # No password: hashing one costs most of a test's setup, and keys are what the walk uses.
+    return User.objects.create_user(
+        username=username, email=f"{username}@example.com", password=None, **extra
+    )
+
+
+@pytest.fixture
+def world() -> World:
+    from social.models import Notification
+
+    user = _user("alice")
+    other_user = _user("bob")
+    admin_user = _user("root", is_staff=True, is_superuser=True)
+    album = make_album(owner=user, name="Walked")
+    image = make_image(owner=user, album=album)
+    notification = Notification.objects.create(
+        recipient=user, actor=other_user, kind=Notification.Kind.FOLLOW
+    )
+    return World(
+        owner=user,
+        keys={
+            "owner": api_key_create(user=user).key,
+            "other": api_key_create(user=other_user).key,
+            "staff": api_key_create(user=admin_user).key,
+        },
+        album=album,
+        image_id=encode_id(image.pk),
+        notification_id=encode_id(notification.pk),
+    )
+
+
+def _call(client: Client, world: World, method: str, path: str, role: str, row: Row) -> Any:
+    url = world.url(path) + (f"?{row.query}" if row.query else "")
+    headers = {"HTTP_X_API_KEY": world.keys[role]} if role in world.keys else {}
+    if row.upload is not None:
+        png = SimpleUploadedFile("walk.png", samples.png_bytes(), content_type="image/png")
+        return client.generic(
+            method,
+            url,
+            **_multipart({**row.form, row.upload: png}),
+            **headers,
+        )
+    if row.body is not None:
+        return client.generic(
+            method, url, json.dumps(row.body), content_type="application/json", **headers
+        )
+    return client.generic(method, url, **headers)
+
+
+def _multipart(data: dict[str, Any]) -> dict[str, Any]:
+    from django.test.client import BOUNDARY, MULTIPART_CONTENT, encode_multipart
+
+    return {"data": encode_multipart(BOUNDARY, data), "content_type": MULTIPART_CONTENT}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(OPERATIONS), ids=[f"{m} {p}" for m, p in sorted(OPERATIONS)]
+)
+def test_each_operation_answers_each_role_as_the_table_says(
+    client: Client, world: World, method: str, path: str, role: str
+) -> None:
+    row = OPERATIONS[(method, path)]
+    response = _call(client, world, method, path, role, row)
+    assert response.status_code == row.expected(role), (
+        f"{method} {path} as {role}: {response.status_code} {response.content[:400]!r}"
+    )
+    if response.status_code >= 400:
+        # Every refusal, whoever asks, is Chevereto's error body.
+        body = response.json()
+        assert body["status_code"] == response.status_code
+        assert set(body) >= {"status_code", "error", "status_txt"}
+
+
+@pytest.fixture
+def schema(client: Client) -> dict[str, Any]:
+    response = client.get("/api/4/schema/?format=json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _schema_operations(schema: dict[str, Any]) -> set[tuple[str, str]]:
+    return {
+        (method.upper(), path)
+        for path, operations in schema["paths"].items()
+        if path.startswith("/api/4/") and path not in NOT_WALKED
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+
+
+def test_every_schema_operation_has_a_row_in_the_walk(schema: dict[str, Any]) -> None:
+    missing = sorted(_schema_operations(schema) - set(OPERATIONS))
+    assert missing == [], f"add a row to OPERATIONS in {__name__} for: {missing}"
+
+
+def test_every_row_of_the_walk_is_an_operation_of_the_schema(schema: dict[str, Any]) -> None:
+    stale = sorted(set(OPERATIONS) - _schema_operations(schema))
+    assert stale == [], f"OPERATIONS has rows the schema lacks: {stale}"
+
+
+def _named_v4_routes(patterns: list[Any], prefix: str = "") -> list[tuple[str, str]]:
+    routes = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            routes += _named_v4_routes(entry.url_patterns, prefix + str(entry.pattern))
+        elif isinstance(entry, URLPattern) and (entry.name or "").startswith("api-v4-"):
+            routes.append((entry.name, prefix + str(entry.pattern)))
+    return routes
+
+
+def test_every_api_v4_route_is_in_the_schema_so_the_walk_reaches_it(
+    schema: dict[str, Any],
+) -> None:
+    # tests/uploads/test_visibility.py leaves the "api-v4-*" routes to this walk.
+    routes = [(n, p) for n, p in _named_v4_routes(v4_urlpatterns) if n != "api-v4-docs"]
+    assert routes
+    absent = [
+        name
+        for name, pattern in routes
+        if "/api/4/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern) not in schema["paths"]
+    ]
+    assert absent == [], f"api-v4 routes missing from the schema: {absent}"
