@@ -10,6 +10,9 @@ Every page, API, listing and file URL asks the visibility selectors below with a
   hidden, in link-only albums reachable by link, in password albums reachable once the album
   is unlocked; listings (`images_visible_to`) show only uploads outside albums or in public
   albums;
+- listings also follow the uploader's profile (`accounts.selectors.user_profile_visible_to`):
+  the uploads of a private profile are listed for nobody but its owner and staff; a link to
+  one of them still opens (a private profile hides the person, not the links they shared);
 - files (`image_file_visible_to`) of uploads in private, link-only and password albums stay
   reachable at their random names: they are capability links the owner may embed elsewhere;
 - the delete link is a capability too (`image_for_delete_link`): whoever holds the token is
@@ -24,6 +27,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
+from accounts.models import User
+from accounts.selectors import user_profile_visible_to
 from albums.models import Album
 from albums.selectors import (
     Viewer,
@@ -76,6 +81,9 @@ def images_visible_to(*, viewer: Viewer) -> QuerySet[Image]:
     listed = (
         Q(is_approved=True)
         & (Q(user__isnull=True) | Q(user__is_active=True))
+        # A private profile's uploads are listed for its owner (added below) and staff only:
+        # `user_profile_visible_to` as a filter (activity is checked just above).
+        & (Q(user__isnull=True) | Q(user__is_private=False))
         & (Q(album__isnull=True) | albums_listed_filter(viewer=viewer, prefix="album__"))
     )
     if viewer.user_id is not None:
@@ -124,7 +132,11 @@ def image_locked_album(*, viewer: Viewer, image: Image) -> Album | None:
 
 def image_listed_for(*, viewer: Viewer, image: Image) -> bool:
     """Whether `images_visible_to(viewer=viewer)` holds this upload, without a query."""
-    return _shown(viewer=viewer, image=image, album_allows=album_listed_for)
+    if not _shown(viewer=viewer, image=image, album_allows=album_listed_for):
+        return False
+    return image.user is None or user_profile_visible_to(
+        viewer_user_id=viewer.user_id, viewer_is_staff=viewer.is_staff, user=image.user
+    )
 
 
 def image_file_visible_to(*, viewer: Viewer, image: Image) -> bool:
@@ -180,3 +192,38 @@ def image_for_storage_name(name: str) -> tuple[Image, StoredFile] | None:
         if stored is not None and stored.name == name:
             return candidate, stored
     return None
+
+
+# --- The caller's own uploads (API V4 user routes) ----------------------------------------
+
+
+def images_of_actor(*, actor: User) -> QuerySet[Image]:
+    """The live uploads a user may manage on the user routes: their own, or any for staff.
+
+    Someone else's upload is simply not in it, so it answers exactly like a missing one."""
+    live = images_live()
+    return live if actor.is_staff else live.filter(user_id=actor.pk)
+
+
+def image_of_actor(*, actor: User, encoded: str) -> Image | None:
+    """One upload of `images_of_actor` by encoded id (None: missing, expired or not theirs)."""
+    try:
+        pk = decode_id(encoded)
+    except InvalidEncodedId:
+        return None
+    return images_of_actor(actor=actor).select_related("user").filter(pk=pk).first()
+
+
+def images_of_actor_by_encoded_id(*, actor: User, encoded_ids: list[str]) -> dict[str, Image]:
+    """The uploads of `images_of_actor` among `encoded_ids`, keyed by the id as sent; ids
+    that are malformed, missing or someone else's are simply absent. One query."""
+    wanted: dict[int, str] = {}
+    for encoded in encoded_ids:
+        try:
+            wanted[decode_id(encoded)] = encoded
+        except InvalidEncodedId:
+            continue
+    if not wanted:
+        return {}
+    rows = images_of_actor(actor=actor).select_related("user").filter(pk__in=list(wanted))
+    return {wanted[image.pk]: image for image in rows}

@@ -566,3 +566,8 @@ def image_delete_token_valid(*, image: Image, token: str) -> bool:
     return bool(image.delete_token_digest) and hmac.compare_digest(
         delete_token_digest(token), image.delete_token_digest
     )
+
+
+def tags_get_or_create(*, names: list[str]) -> list[Tag]:
+    """The tags with these names (matched ignoring case), made when missing: for edits."""
+    return _tags_for(names)
