@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-sqlite test-postgres lint bench install clean
+.PHONY: run test test-sqlite test-postgres lint bench fuzz install clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -33,6 +33,11 @@ test: $(STAMP)
 	scripts/ensure-system-packages.sh
 	$(MAKE) --no-print-directory lint
 	scripts/with-test-services.sh scripts/run-tests.sh
+
+# schemathesis over the API schema with many more examples than `make test`, as the owner,
+# another user and a guest (scripts/fuzz.sh: FUZZ_EXAMPLES, FUZZ_SECONDS, FUZZ_ROLES).
+fuzz: $(STAMP)
+	scripts/fuzz.sh
 
 bench: $(STAMP)
 	$(PY) -m pip install --quiet -e '.[test,bench]'

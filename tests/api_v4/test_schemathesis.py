@@ -207,9 +207,13 @@ def test_every_v4_operation_holds_to_its_schema_and_every_check(
     operations = {op.ok().label for op in schema.get_all_operations()}
     assert operations, "the schema has no operation to test"
     failures: list[str] = []
-    scenarios = 0
+    scenarios = cases = 0
     for event in schemathesis.engine.from_schema(schema).execute():
-        scenarios += isinstance(event, events.ScenarioFinished)
+        if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
+            scenarios += 1
+            cases += len(event.recorder.cases)
         failures.extend(dict.fromkeys(_failures(event)))
+    # Shown with `pytest -s` (scripts/fuzz.sh): how much was tried.
+    print(f"schemathesis as {AS}: {cases} cases over {len(operations)} operations")
     assert failures == [], f"{len(failures)} failures:\n" + "\n\n".join(failures)
     assert scenarios >= len(operations)
