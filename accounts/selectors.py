@@ -39,3 +39,16 @@ def users_listed(*, viewer_user_id: int | None, viewer_is_staff: bool) -> QueryS
     return User.objects.filter(
         users_listed_filter(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
     )
+
+
+def user_profile_for(
+    *, username: str, viewer_user_id: int | None, viewer_is_staff: bool
+) -> User | None:
+    """The user behind `username` if this viewer may see their profile, else None: an
+    unknown name, a banned user and someone else's private profile all look the same."""
+    user = user_get_by_username(username)
+    if user is None or not user_profile_visible_to(
+        viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff, user=user
+    ):
+        return None
+    return user

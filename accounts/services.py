@@ -1,14 +1,18 @@
-"""Writes for accounts: API keys."""
+"""Writes for accounts: API keys, the profile and its preferences."""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
+import zoneinfo
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
+from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator, validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -147,3 +151,82 @@ def _live_key_with_user(key_id: int) -> ApiKey | None:
 
 def api_key_active(*, user: User) -> ApiKey | None:
     return ApiKey.objects.filter(user=user, revoked_at__isnull=True).first()
+
+
+# -- profile ------------------------------------------------------------------------------
+
+# What a user may change about their own profile and preferences, and nothing else: the
+# username, counters, staff flags and profile images have services of their own.
+PROFILE_FIELDS = frozenset(
+    {"name", "bio", "website", "is_private", "show_nsfw", "timezone", "email"}
+)
+# Told to whoever asks for an address that is taken: the same words as for a malformed
+# one would let a caller probe which addresses have accounts, so neither says which.
+EMAIL_REFUSED = "This email cannot be used."
+
+
+@lru_cache(maxsize=1)
+def _known_timezones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _website_error(value: str) -> str | None:
+    # Only web links: a `javascript:` or `data:` URL on a profile page is a script.
+    try:
+        URLValidator(schemes=["http", "https"])(value)
+    except DjangoValidationError:
+        return "Enter a valid http(s) URL."
+    return None
+
+
+def _profile_errors(user: User, fields: dict[str, Any]) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    for name, value in fields.items():
+        if name not in PROFILE_FIELDS:
+            errors[name] = "This field cannot be changed here."
+        elif name in {"is_private", "show_nsfw"}:
+            if not isinstance(value, bool):
+                errors[name] = "Must be true or false."
+        elif not isinstance(value, str):
+            errors[name] = "Must be a string."
+    for name, limit in (("name", 60), ("bio", 500), ("website", 200), ("timezone", 64)):
+        value = fields.get(name)
+        if isinstance(value, str) and len(value) > limit:
+            errors[name] = f"At most {limit} characters."
+    website = fields.get("website")
+    if isinstance(website, str) and website and "website" not in errors:
+        problem = _website_error(website)
+        if problem:
+            errors["website"] = problem
+    zone = fields.get("timezone")
+    if isinstance(zone, str) and zone and zone not in _known_timezones():
+        errors["timezone"] = "Not a known IANA time zone (e.g. Europe/Madrid), or empty."
+    email = fields.get("email")
+    if isinstance(email, str) and "email" not in errors:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors["email"] = EMAIL_REFUSED
+        else:
+            taken = User.objects.filter(email__iexact=email).exclude(pk=user.pk).exists()
+            if taken:
+                errors["email"] = EMAIL_REFUSED
+    return errors
+
+
+def user_profile_update(*, user: User, **fields: Any) -> User:
+    """Change the user's profile and preferences (see PROFILE_FIELDS); all or nothing.
+
+    Strings are stripped; every rule is checked before anything is written, and a
+    ValidationError names each field that broke one.
+    """
+    fields = {k: v.strip() if isinstance(v, str) else v for k, v in fields.items()}
+    errors = _profile_errors(user, fields)
+    if errors:
+        raise DjangoValidationError(errors)
+    if not fields:
+        return user
+    for name, value in fields.items():
+        setattr(user, name, value)
+    user.save(update_fields=sorted(fields))
+    return user

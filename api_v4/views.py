@@ -1,15 +1,27 @@
-"""API V4: the headless REST API. Account first; more areas follow."""
+"""API V4: the caller's own account (`user/account/...`): profile, preferences, API key."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema
-from rest_framework import permissions, serializers
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.models import User
+from accounts.models import ApiKey, User
+from accounts.services import (
+    api_key_active,
+    api_key_create,
+    api_key_revoke,
+    user_profile_update,
+)
+from api_v4.base import ALWAYS_ALLOWED, IsSiteUser, strict_query
 from api_v4.schema import error_responses
+from api_v4.serializers import UserSerializer
+from uploads.representation import user_representation
 
 
 class AccountSerializer(serializers.ModelSerializer):
@@ -30,3 +42,165 @@ class AccountView(APIView):
     )
     def get(self, request: Request) -> Response:
         return Response(AccountSerializer(request.user).data)
+
+
+# -- profile and preferences -------------------------------------------------------------
+
+
+class StrictCharField(serializers.CharField):
+    """A string and only a string: DRF's CharField would take 5 or 5.0 as "5"."""
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class AccountSettingsSerializer(serializers.Serializer):
+    """What PATCH user/account/settings/ takes; every field is optional."""
+
+    name = StrictCharField(required=False, allow_blank=True, max_length=60)
+    bio = StrictCharField(required=False, allow_blank=True, max_length=500)
+    website = StrictCharField(
+        required=False, allow_blank=True, max_length=200, help_text="An http(s) URL, or empty"
+    )
+    is_private = serializers.BooleanField(
+        required=False, help_text="Hide the profile and what hangs off it from others"
+    )
+    show_nsfw = serializers.BooleanField(
+        required=False, help_text="Show uploads marked NSFW in listings"
+    )
+    timezone = StrictCharField(
+        required=False,
+        allow_blank=True,
+        max_length=64,
+        help_text="An IANA zone (Europe/Madrid), or empty for the site's",
+    )
+    email = StrictCharField(required=False, max_length=254)
+
+
+class AccountUserSerializer(UserSerializer):
+    """The public profile plus what only its owner sees."""
+
+    email = serializers.EmailField()
+    show_nsfw = serializers.IntegerField()
+    timezone = serializers.CharField(allow_blank=True)
+
+
+class AccountUserBodySerializer(serializers.Serializer):
+    user = AccountUserSerializer()
+
+
+def account_representation(user: User, request: Request) -> dict[str, object]:
+    return {
+        **user_representation(user, request),
+        "email": user.email,
+        "show_nsfw": int(user.show_nsfw),
+        "timezone": user.timezone,
+    }
+
+
+def _refuse_unknown_fields(data: Any, known: set[str]) -> None:
+    """A misspelt field silently ignored would look like a change that was made."""
+    names = set(data.keys()) if hasattr(data, "keys") else set()
+    unknown = sorted(names - known - ALWAYS_ALLOWED)
+    if unknown:
+        raise exceptions.ValidationError({name: "Unknown field." for name in unknown[:10]})
+
+
+class AccountSettingsView(APIView):
+    permission_classes = [IsSiteUser]
+
+    @extend_schema(
+        operation_id="api_v4_user_account_settings_update",
+        summary="Change your profile and preferences",
+        request=AccountSettingsSerializer,
+        responses={200: AccountUserBodySerializer, **error_responses(400, 401, 403)},
+    )
+    def patch(self, request: Request) -> Response:
+        strict_query(request, ())
+        if not hasattr(request.data, "keys"):
+            raise exceptions.ValidationError({"body": "A JSON object or a form."})
+        _refuse_unknown_fields(request.data, set(AccountSettingsSerializer().fields))
+        incoming = AccountSettingsSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        try:
+            user = user_profile_update(user=request.user, **incoming.validated_data)
+        except DjangoValidationError as exc:
+            raise exceptions.ValidationError(exc.message_dict) from None
+        return Response({"user": account_representation(user, request)})
+
+
+# -- API key -----------------------------------------------------------------------------
+
+
+class ApiKeyInfoSerializer(serializers.Serializer):
+    prefix = serializers.CharField(help_text="The public start of the key, to tell keys apart")
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyBodySerializer(serializers.Serializer):
+    api_key = ApiKeyInfoSerializer(allow_null=True, help_text="The live key, or null")
+
+
+class NewApiKeySerializer(ApiKeyInfoSerializer):
+    key = serializers.CharField(help_text="The whole key: shown this once, never again")
+
+
+class NewApiKeyBodySerializer(serializers.Serializer):
+    api_key = NewApiKeySerializer()
+
+
+class RevokedSerializer(serializers.Serializer):
+    revoked = serializers.BooleanField(help_text="Whether there was a live key to revoke")
+
+
+def _key_info(api_key: ApiKey) -> dict[str, object]:
+    return {
+        "prefix": api_key.prefix,
+        "created_at": serializers.DateTimeField().to_representation(api_key.created_at),
+        "last_used_at": serializers.DateTimeField().to_representation(api_key.last_used_at)
+        if api_key.last_used_at
+        else None,
+    }
+
+
+class ApiKeyView(APIView):
+    """The caller's API key: one live key at a time, shown in full only when made."""
+
+    permission_classes = [IsSiteUser]
+
+    @extend_schema(
+        operation_id="api_v4_user_account_api_key_show",
+        summary="Your live API key (its prefix, never the key)",
+        responses={200: ApiKeyBodySerializer, **error_responses(400, 401, 403)},
+    )
+    def get(self, request: Request) -> Response:
+        strict_query(request, ())
+        api_key = api_key_active(user=request.user)
+        return Response({"api_key": _key_info(api_key) if api_key else None})
+
+    @extend_schema(
+        operation_id="api_v4_user_account_api_key_rotate",
+        summary="Make a new API key (the live one stops working)",
+        request=None,
+        responses={
+            201: OpenApiResponse(NewApiKeyBodySerializer, description="The new key, once"),
+            **error_responses(400, 401, 403),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        strict_query(request, ())
+        made = api_key_create(user=request.user)
+        return Response({"api_key": {**_key_info(made.api_key), "key": made.key}}, status=201)
+
+    @extend_schema(
+        operation_id="api_v4_user_account_api_key_revoke",
+        summary="Revoke your API key",
+        request=None,
+        responses={200: RevokedSerializer, **error_responses(400, 401, 403)},
+    )
+    def delete(self, request: Request) -> Response:
+        strict_query(request, ())
+        return Response({"revoked": api_key_revoke(user=request.user) > 0})

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.core.files.storage import default_storage
 from django.http import (
@@ -41,6 +41,7 @@ from albums.selectors import GUEST, viewer_from_request
 from uploads.derivatives import DerivativeFailed, image_derivatives_generate
 from uploads.files import BITS, StoredFile, variant_file
 from uploads.models import Image
+from uploads.profile_assets import profile_image_mime, profile_image_owner
 from uploads.selectors import image_file_visible_to, image_for_storage_name, image_listed_for
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -207,5 +208,38 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
         )
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
+    _cache_headers(response, cache, etag, modified)
+    return response
+
+
+# Profile images are public wherever their profile is shown, under random names that are
+# never reused; an hour in shared caches lets a ban or a replacement reach them soon.
+PROFILE_MAX_AGE = 3600
+
+
+@require_safe
+def serve_profile_file(request: HttpRequest, path: str) -> HttpResponse:
+    """An avatar or background at /profiles/...: anyone may fetch the current one of an
+    active user; a replaced, cleared or unknown name is a 404."""
+    name = f"profiles/{path}"
+    owner = profile_image_owner(name)
+    if owner is None:
+        raise Http404("No such file")
+    if not _is_local():
+        return HttpResponseRedirect(default_storage.url(name))
+    try:
+        handle = open(default_storage.path(name), "rb")  # noqa: SIM115 - FileResponse closes it
+    except FileNotFoundError:
+        raise Http404("No such file") from None
+    stat = os.fstat(handle.fileno())
+    modified = datetime.fromtimestamp(int(stat.st_mtime), tz=UTC)
+    etag = f'"{os.path.basename(name).split(".")[0][:16]}-{stat.st_size:x}"'
+    cache = f"public, max-age={PROFILE_MAX_AGE}"
+    if _not_modified(request, etag, modified):
+        handle.close()
+        response: HttpResponse = HttpResponseNotModified()
+    else:
+        response = FileResponse(handle, content_type=profile_image_mime(name))
+        response["Content-Length"] = str(stat.st_size)
     _cache_headers(response, cache, etag, modified)
     return response

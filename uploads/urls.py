@@ -13,4 +13,10 @@ urlpatterns = [
     ),
     re_path(r"^(?P<kind>image|video)/(?P<token>[^/]+)/?$", views.viewer, name="image-viewer"),
     path("images/<path:path>", serving.serve_file, name="image-file"),
+    # Only names a profile image can have: /profiles/... stays free for anything else.
+    re_path(
+        r"^profiles/(?P<path>(?:avatars|backgrounds)/[0-9a-f]{32}\.(?:jpg|png|webp))$",
+        serving.serve_profile_file,
+        name="profile-file",
+    ),
 ]

@@ -283,6 +283,7 @@ SHOWS_NO_UPLOADS = {
     "api-v4-admin-id-encode": "staff only; an id, no upload",
     "api-v4-admin-id-decode": "staff only; an id, no upload",
     "api-not-found": "a JSON 404 for any path no API serves",
+    "profile-file": "avatars and backgrounds (profile images, never uploads)",
     # The upload endpoints answer with the upload the caller just made (or its own duplicate).
     "api-v1-upload": "answers the caller's own upload",
     "api/1/upload/": "alias of api-v1-upload",

@@ -1,0 +1,234 @@
+"""API V4: discovery (*ours*): `explore/`, `search/`, `tags/`, `categories/`.
+
+Public reads over the listing selectors (uploads.search), so they show a viewer exactly
+what listings may show them; uploads marked NSFW only to viewers who turned `show_nsfw`
+on. Every list is keyset-paginated on stored columns.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.urls import URLPattern, path
+from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
+from rest_framework import exceptions, permissions, serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api_v4.base import PAGING, strict_query, viewer_of
+from api_v4.pagination import PagingSerializer, Sort, keyset_page, paging_parameters, sort_of
+from api_v4.schema import error_responses
+from api_v4.serializers import AlbumListSerializer, ImageListSerializer, UserListSerializer
+from uploads.models import Category, Tag
+from uploads.representation import (
+    Urls,
+    album_representation,
+    image_representation,
+    user_representation,
+)
+from uploads.search import MEDIA_TYPES, QUERY_MAX, SEARCH_TYPES, images_explore, search, tags_listed
+
+EXPLORE_SORTS = {
+    "recent": Sort.of("-created_at", "-id"),
+    "popular": Sort.of("-likes", "-views", "-id"),
+    # Within the trending window (uploads.search.TRENDING_WINDOW), ordered the same way.
+    "trending": Sort.of("-likes", "-views", "-id"),
+}
+SEARCH_SORTS = {
+    "date_desc": Sort.of("-created_at", "-id"),
+    "date_asc": Sort.of("created_at", "id"),
+}
+# People have no created_at: the same sorts over when they joined.
+_USER_SEARCH_SORTS = {
+    "date_desc": Sort.of("-date_joined", "-id"),
+    "date_asc": Sort.of("date_joined", "id"),
+}
+NAME_SORTS = {"name_asc": Sort.of("name", "id")}
+
+
+def text_param(request: Request, name: str, *, required: bool = False) -> str | None:
+    """A free-text parameter: 1 to QUERY_MAX characters, no control characters (a NUL
+    would be an error in PostgreSQL, not a 400)."""
+    raw = request.query_params.get(name)
+    value = raw.strip() if raw is not None else ""
+    if not value:
+        if required:
+            raise exceptions.ValidationError({name: "This parameter is required."})
+        return None
+    if len(value) > QUERY_MAX or any(ord(c) < 32 for c in value):
+        raise exceptions.ValidationError(
+            {name: f"1 to {QUERY_MAX} characters, no control characters."}
+        )
+    return value
+
+
+def choice_param(
+    request: Request, name: str, choices: tuple[str, ...], default: str | None = None
+) -> str | None:
+    value = request.query_params.get(name) or default
+    if value is None:
+        return None
+    if value not in choices:
+        raise exceptions.ValidationError({name: f"One of {', '.join(choices)}."})
+    return value
+
+
+def shows_nsfw(request: Request) -> bool:
+    user = request.user
+    return bool(user and user.is_authenticated and getattr(user, "show_nsfw", False))
+
+
+class ExploreView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="api_v4_explore",
+        summary="Explore listed uploads: recent, popular, or trending this week",
+        parameters=[
+            OpenApiParameter(
+                "type",
+                str,
+                enum=list(MEDIA_TYPES),
+                description="image (animated included), video, or animated pictures only",
+            ),
+            *paging_parameters(EXPLORE_SORTS, "recent"),
+        ],
+        responses={200: ImageListSerializer, **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        strict_query(request, PAGING | {"type"})
+        sort = sort_of(request, EXPLORE_SORTS, "recent")
+        media = choice_param(request, "type", MEDIA_TYPES)
+        images = images_explore(
+            viewer=viewer_of(request), show_nsfw=shows_nsfw(request), sort=sort, media=media
+        )
+        page = keyset_page(request, images, sorts=EXPLORE_SORTS, default="recent")
+        return Response(
+            {"images": [image_representation(i, request) for i in page.items], **page.links}
+        )
+
+
+SearchResultsSerializer = PolymorphicProxySerializer(
+    component_name="SearchResults",
+    serializers=[ImageListSerializer, AlbumListSerializer, UserListSerializer],
+    resource_type_field_name=None,
+)
+
+
+class SearchView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="api_v4_search",
+        summary="Search uploads, albums or people",
+        description=(
+            "`images`: titles, descriptions and tags of listed uploads; `albums`: names and "
+            "descriptions of listed albums; `users`: usernames and names of public profiles. "
+            "The body holds `images`, `albums` or `users` accordingly."
+        ),
+        parameters=[
+            OpenApiParameter("q", str, required=True, description="1 to 100 characters"),
+            OpenApiParameter("type", str, enum=list(SEARCH_TYPES), default="images"),
+            *paging_parameters(SEARCH_SORTS, "date_desc"),
+        ],
+        responses={200: SearchResultsSerializer, **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        strict_query(request, PAGING | {"q", "type"})
+        q = text_param(request, "q", required=True)
+        kind = choice_param(request, "type", SEARCH_TYPES, "images") or "images"
+        assert q is not None
+        results = search(viewer=viewer_of(request), show_nsfw=shows_nsfw(request), q=q, kind=kind)
+        sorts = _USER_SEARCH_SORTS if kind == "users" else SEARCH_SORTS
+        page = keyset_page(request, results, sorts=sorts, default="date_desc")
+        show = {
+            "images": image_representation,
+            "albums": album_representation,
+            "users": user_representation,
+        }[kind]
+        return Response({kind: [show(item, request) for item in page.items], **page.links})
+
+
+class TagSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    url = serializers.URLField()
+
+
+class TagListSerializer(PagingSerializer):
+    tags = TagSerializer(many=True)
+
+
+class CategorySerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="What `category_id` takes")
+    name = serializers.CharField()
+    slug = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    url = serializers.URLField()
+
+
+class CategoryListSerializer(PagingSerializer):
+    categories = CategorySerializer(many=True)
+
+
+class TagsView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="api_v4_tags",
+        summary="Tags of listed uploads",
+        parameters=[
+            OpenApiParameter("q", str, description="Part of the tag's name"),
+            *paging_parameters(NAME_SORTS, "name_asc"),
+        ],
+        responses={200: TagListSerializer, **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        strict_query(request, PAGING | {"q"})
+        tags = tags_listed(viewer=viewer_of(request), q=text_param(request, "q"))
+        page = keyset_page(request, tags, sorts=NAME_SORTS, default="name_asc")
+        url = Urls(request)
+        return Response({"tags": [_tag(t, url) for t in page.items], **page.links})
+
+
+def _tag(tag: Tag, url: Urls) -> dict[str, object]:
+    return {"name": tag.name, "slug": tag.slug, "url": url(f"/tag/{quote(tag.name)}")}
+
+
+class CategoriesView(APIView):
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(
+        operation_id="api_v4_categories",
+        summary="Categories",
+        parameters=paging_parameters(NAME_SORTS, "name_asc"),
+        responses={200: CategoryListSerializer, **error_responses(400, 401)},
+    )
+    def get(self, request: Request) -> Response:
+        strict_query(request, PAGING)
+        page = keyset_page(request, Category.objects.all(), sorts=NAME_SORTS, default="name_asc")
+        url = Urls(request)
+        return Response(
+            {
+                "categories": [
+                    {
+                        "id": c.pk,
+                        "name": c.name,
+                        "slug": c.slug,
+                        "description": c.description,
+                        "url": url(f"/category/{c.slug}"),
+                    }
+                    for c in page.items
+                ],
+                **page.links,
+            }
+        )
+
+
+urlpatterns: list[URLPattern] = [
+    path("explore/", ExploreView.as_view(), name="api-v4-explore"),
+    path("search/", SearchView.as_view(), name="api-v4-search"),
+    path("tags/", TagsView.as_view(), name="api-v4-tags"),
+    path("categories/", CategoriesView.as_view(), name="api-v4-categories"),
+]
