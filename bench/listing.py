@@ -1,0 +1,202 @@
+"""Benchmark: API V4 lists, 100 items a page, first page against a deep one.
+
+`GET /api/4/user/images/list/` over one user's 10,000 and 100,000 uploads, and
+`GET /api/4/user/albums/{id}/contents/` over an album of 100,000, on a fresh SQLite
+database in a temporary folder. The deep page is page 500 (page 100 of the 10,000: the
+last one), reached by following the cursors as a client does. Each page is then requested
+ROUNDS times through Django's test client, in-process (no network, no server process):
+the figures are the view's own cost, queries included.
+
+Prints p50 per page, queries per request, and deep/first. Targets: a deep page within
+1.5x the first, p50 under 50 ms for a 100-item page, the same query count for every page.
+
+Rows are bulk-inserted with their counters set; no files are written, as the image
+object only names its files (uploads.representation never opens storage).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "30"))
+DEEP_PAGE = 500
+PER_PAGE = 100
+BATCH = 5000
+
+
+def _site(var: Path) -> None:
+    """Django on a throw-away SQLite database (the embedded default), migrated."""
+    os.environ.pop("DATABASE_URL", None)
+    os.environ["CHEVERETO_VAR_DIR"] = str(var)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chevereto.settings"
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def _images(owner: Any, count: int, *, album: Any = None) -> None:
+    """`count` uploads of `owner` (one a minute), in batches, counters set."""
+    from django.db import transaction
+
+    from uploads.models import Image
+
+    tag = secrets.token_hex(4)
+    for first in range(0, count, BATCH):
+        with transaction.atomic():
+            numbers = range(first, min(first + BATCH, count))
+            Image.objects.bulk_create(_image(owner, album, f"{tag}-{n}", n) for n in numbers)
+    type(owner).objects.filter(pk=owner.pk).update(image_count=count)
+    if album is not None:
+        type(album).objects.filter(pk=album.pk).update(image_count=count)
+
+
+def _image(owner: Any, album: Any, name: str, n: int) -> Any:
+    from uploads.models import Image
+
+    return Image(
+        user=owner,
+        album=album,
+        path=f"images/bench/{name}.jpg",
+        original_filename=f"photo-{n}.jpg",
+        mime="image/jpeg",
+        size=123_456,
+        width=1600,
+        height=1200,
+        md5=f"{n:032x}",
+        title=f"Photo {n}",
+        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+        thumb_width=160,
+        thumb_height=160,
+        medium_width=500,
+        medium_height=375,
+        chain=Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM,
+    )
+
+
+def _get(client: Any, url: str, key: str) -> tuple[dict[str, Any], float, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        response = client.get(url, HTTP_X_API_KEY=key)
+        elapsed = time.perf_counter() - started
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code} {response.content[:300]!r}")
+    # Not the list's: the key's last-used time, written at most once a minute
+    # (accounts.services), and the site settings, re-read when the process cache expires.
+    queries = [q for q in captured if not _periodic(q["sql"])]
+    return response.json(), elapsed, len(queries)
+
+
+def _periodic(sql: str) -> bool:
+    return ("last_used_at" in sql and sql.startswith("UPDATE")) or (
+        '"chevereto_sitesettings"' in sql
+    )
+
+
+def _relative(next_url: str) -> str:
+    # `next` is absolute (http://127.0.0.1/api/4/...): the test client wants the path.
+    return next_url[next_url.index("/api/4/") :]
+
+
+def _deep_url(client: Any, first_url: str, key: str, page: int) -> tuple[str, int]:
+    """The URL of page `page` (or of the last page, if the list is shorter), by cursors."""
+    url, reached = first_url, 1
+    while reached < page:
+        body, _, _ = _get(client, url, key)
+        if not body.get("next"):
+            break
+        url, reached = _relative(body["next"]), reached + 1
+    return url, reached
+
+
+def _p50(client: Any, url: str, key: str, items: str) -> tuple[float, set[int], int]:
+    _get(client, url, key)  # warm
+    times, counts, length = [], set(), 0
+    for _ in range(ROUNDS):
+        body, elapsed, queries = _get(client, url, key)
+        times.append(elapsed)
+        counts.add(queries)
+        length = len(body[items])
+    return statistics.median(times) * 1000, counts, length
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory(prefix="chv-bench-listing-") as tmp:
+        _site(Path(tmp))
+        from django.test import Client
+
+        from accounts.models import User
+        from accounts.services import api_key_create
+        from albums.models import Album
+        from chevereto.core.encoding import encode_id
+
+        print("bulk-inserting 110,000 uploads...", flush=True)
+        started = time.perf_counter()
+        small = User.objects.create_user(username="bench10k", email="a@example.com")
+        big = User.objects.create_user(username="bench100k", email="b@example.com")
+        album = Album.objects.create(owner=big, name="Everything")
+        User.objects.filter(pk=big.pk).update(album_count=1)
+        _images(small, 10_000)
+        _images(big, 100_000, album=album)
+        print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
+
+        client = Client(HTTP_HOST="127.0.0.1")
+        keys = {small.pk: api_key_create(user=small).key, big.pk: api_key_create(user=big).key}
+        datasets = [
+            ("user images, 10,000", small, "/api/4/user/images/list/", "images"),
+            ("user images, 100,000", big, "/api/4/user/images/list/", "images"),
+            (
+                "album contents, 100,000",
+                big,
+                f"/api/4/user/albums/{encode_id(album.pk)}/contents/",
+                "images",
+            ),
+        ]
+        rows = []
+        for name, owner, path, items in datasets:
+            key = keys[owner.pk]
+            first_url = f"{path}?per_page={PER_PAGE}"
+            first, first_queries, first_len = _p50(client, first_url, key, items)
+            deep_url, page = _deep_url(client, first_url, key, DEEP_PAGE)
+            deep, deep_queries, deep_len = _p50(client, deep_url, key, items)
+            rows.append((name, 1, first, first_queries, first_len, first))
+            rows.append((name, page, deep, deep_queries, deep_len, first))
+
+        print(f"\nAPI V4 lists, {PER_PAGE} per page, p50 of {ROUNDS} requests (SQLite)")
+        print(
+            f"{'dataset':<26}{'page':>6}{'items':>7}{'p50 ms':>9}{'queries':>9}{'deep/first':>12}"
+        )
+        for name, page, p50, queries, length, first in rows:
+            ratio = f"{p50 / first:.2f}" if page > 1 else ""
+            counts = ",".join(str(q) for q in sorted(queries))
+            print(f"{name:<26}{page:>6}{length:>7}{p50:>9.1f}{counts:>9}{ratio:>12}")
+        worst_ratio = max(p50 / first for _, page, p50, _, _, first in rows if page > 1)
+        worst_p50 = max(p50 for _, _, p50, _, _, _ in rows)
+        # Per list: the first page and the deep one cost the same number of queries.
+        constant = all(
+            rows[i][3] == rows[i + 1][3] and len(rows[i][3]) == 1 for i in range(0, len(rows), 2)
+        )
+        print(
+            f"\ntargets: deep/first <= 1.5 (worst {worst_ratio:.2f}), "
+            f"p50 < 50 ms (worst {worst_p50:.1f} ms), "
+            f"same query count on every page of a list: {'yes' if constant else 'NO'}"
+        )
+
+
+if __name__ == "__main__":
+    main()
