@@ -19,16 +19,12 @@ def album_get_for_like(*, album_id: int) -> Album | None:
     return Album.objects.select_related("owner", "parent", "cover").filter(pk=album_id).first()
 
 
-def _listed_users(*, viewer_user_id: int | None, viewer_is_staff: bool) -> QuerySet[User]:
-    return users_listed(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
-
-
 def followers_of(
     *, user: User, viewer_user_id: int | None, viewer_is_staff: bool
 ) -> QuerySet[Follow]:
     """Follow rows pointing at `user`, whose follower's profile the viewer may see (banned
     and private profiles are not listed to others), with the follower joined."""
-    listed = _listed_users(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
+    listed = users_listed(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
     rows = Follow.objects.filter(followed=user).select_related("follower")
     return rows if viewer_is_staff else rows.filter(follower__in=listed.values("pk"))
 
@@ -37,7 +33,7 @@ def following_of(
     *, user: User, viewer_user_id: int | None, viewer_is_staff: bool
 ) -> QuerySet[Follow]:
     """Follow rows made by `user`, whose followed profile the viewer may see."""
-    listed = _listed_users(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
+    listed = users_listed(viewer_user_id=viewer_user_id, viewer_is_staff=viewer_is_staff)
     rows = Follow.objects.filter(follower=user).select_related("followed")
     return rows if viewer_is_staff else rows.filter(followed__in=listed.values("pk"))
 
@@ -46,8 +42,21 @@ def notifications_for(*, user: User, is_read: bool | None = None) -> QuerySet[No
     """The user's notifications (optionally only read or unread ones), with the actor, the
     image and the album joined and the image's tags prefetched. Notifications by a banned
     actor are hidden: a banned account is gone for everyone else."""
+    return _notifications_joined(is_read=is_read).filter(recipient=user)
+
+
+def notification_for_edit(*, user: User, notification_id: int) -> Notification | None:
+    """A notification the user may mark: one of their own; staff may mark anyone's (on user
+    routes staff act on anyone's things, as everywhere else)."""
+    rows = _notifications_joined(is_read=None)
+    if not user.is_staff:
+        rows = rows.filter(recipient=user)
+    return rows.filter(pk=notification_id).first()
+
+
+def _notifications_joined(*, is_read: bool | None) -> QuerySet[Notification]:
     rows = (
-        Notification.objects.filter(recipient=user, actor__is_active=True)
+        Notification.objects.filter(actor__is_active=True)
         .select_related(
             "actor",
             "image__user",

@@ -24,6 +24,7 @@ from accounts.selectors import user_profile_visible_to
 from albums.models import Album
 from albums.selectors import Viewer, album_visible_to, viewer_for_user
 from social.models import Follow, Like, Notification
+from social.selectors import notification_for_edit
 from uploads.models import Image
 from uploads.selectors import image_visible_to
 
@@ -204,8 +205,9 @@ def _unnotify(
 def notification_mark_read(
     *, user: User, notification_id: int, is_read: bool = True
 ) -> Notification:
-    """Mark one of the user's notifications read (or unread again)."""
-    notification = Notification.objects.filter(pk=notification_id, recipient=user).first()
+    """Mark one of the user's notifications read (or unread again); staff may mark anyone's.
+    The notification comes with the joins its body needs (the list's selector)."""
+    notification = notification_for_edit(user=user, notification_id=notification_id)
     if notification is None:
         raise NotificationNotFound(notification_id)
     if notification.is_read != is_read:

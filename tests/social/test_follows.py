@@ -14,7 +14,7 @@ from social.services import (
     follow_add,
     follow_remove,
 )
-from tests.factories import make_user
+from tests.social.people import make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -62,28 +62,28 @@ def test_you_cannot_follow_yourself(user: User) -> None:
 
 
 def test_a_private_profile_cannot_be_followed(user: User) -> None:
-    shy = make_user("shy", is_private=True)
+    shy = make_person("shy", is_private=True)
     with pytest.raises(SocialTargetNotFound):
         follow_add(follower=user, followed=shy)
     assert not Follow.objects.exists()
 
 
 def test_a_banned_user_cannot_be_followed(user: User) -> None:
-    banned = make_user("banned", is_active=False)
+    banned = make_person("banned", is_active=False)
     with pytest.raises(SocialTargetNotFound):
         follow_add(follower=user, followed=banned)
 
 
 def test_staff_may_follow_a_private_profile(admin_user: User) -> None:
-    shy = make_user("shy", is_private=True)
+    shy = make_person("shy", is_private=True)
     assert follow_add(follower=admin_user, followed=shy) is True
 
 
 def test_followers_lists_hide_private_and_banned_profiles_from_others(user: User) -> None:
     shy, banned, fan = (
-        make_user("shy", is_private=True),
-        make_user("banned"),
-        make_user("fan"),
+        make_person("shy", is_private=True),
+        make_person("banned"),
+        make_person("fan"),
     )
     for follower in (shy, banned, fan):
         follow_add(follower=follower, followed=user)
@@ -104,7 +104,7 @@ def test_following_lists_what_the_user_follows(user: User, other_user: User) -> 
 
 @pytest.mark.django_db(transaction=True)
 def test_two_follows_at_once_count_once() -> None:
-    fan, star = make_user("fan"), make_user("star")
+    fan, star = make_person("fan"), make_person("star")
     errors: list[BaseException] = []
     barrier = threading.Barrier(2)
 

@@ -11,7 +11,8 @@ from albums.models import Album
 from albums.selectors import album_unlock_mark, viewer_for_user
 from social.models import Like, Notification
 from social.services import SocialTargetNotFound, like_add, like_remove
-from tests.factories import make_album, make_image, make_user
+from tests.factories import make_album, make_image
+from tests.social.people import make_person
 from uploads.models import Image
 
 pytestmark = pytest.mark.django_db
@@ -120,7 +121,7 @@ def test_a_private_album_cannot_be_liked_or_unliked_by_others(user: User, other_
 def test_a_stale_object_does_not_overwrite_the_count(user: User, other_user: User) -> None:
     image = make_image(owner=other_user)
     stale = Image.objects.get(pk=image.pk)
-    like_add(user=make_user("carol"), image=image)
+    like_add(user=make_person("carol"), image=image)
     # `stale` still says 0 likes: the service must add to the row, not write 0 + 1.
     like_add(user=user, image=stale)
     assert stale.likes == 2 and _likes(image) == 2
@@ -149,7 +150,7 @@ def _at_once(count: int, action: Callable[[], object]) -> list[BaseException]:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_likes_at_once_by_the_same_user_count_once() -> None:
-    owner, fan = make_user("owner"), make_user("fan")
+    owner, fan = make_person("owner"), make_person("fan")
     image = make_image(owner=owner)
     errors = _at_once(2, lambda: like_add(user=fan, image=Image.objects.get(pk=image.pk)))
     assert not errors
@@ -159,9 +160,9 @@ def test_two_likes_at_once_by_the_same_user_count_once() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_likes_by_many_users_at_once_are_all_counted() -> None:
-    owner = make_user("owner")
+    owner = make_person("owner")
     image = make_image(owner=owner)
-    fans = [make_user(f"fan{i}") for i in range(4)]
+    fans = [make_person(f"fan{i}") for i in range(4)]
     queue = list(fans)
     lock = threading.Lock()
 
@@ -176,7 +177,7 @@ def test_likes_by_many_users_at_once_are_all_counted() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_two_unlikes_at_once_take_one_like_away() -> None:
-    owner, fan, other = make_user("owner"), make_user("fan"), make_user("other")
+    owner, fan, other = make_person("owner"), make_person("fan"), make_person("other")
     image = make_image(owner=owner)
     like_add(user=fan, image=image)
     like_add(user=other, image=image)

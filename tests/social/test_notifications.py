@@ -10,7 +10,8 @@ from social.services import (
     like_add,
     notification_mark_read,
 )
-from tests.factories import make_image, make_user
+from tests.factories import make_image
+from tests.social.people import make_person
 
 pytestmark = pytest.mark.django_db
 
@@ -49,7 +50,13 @@ def test_someone_elses_notification_cannot_be_marked(user: User, other_user: Use
 
 
 def test_a_banned_actors_notifications_are_hidden(user: User) -> None:
-    troll = make_user("troll")
+    troll = make_person("troll")
     follow_add(follower=troll, followed=user)
     User.objects.filter(pk=troll.pk).update(is_active=False)
     assert not notifications_for(user=user).exists()
+
+
+def test_staff_may_mark_anyones_notification(user: User, other_user: User, admin_user) -> None:
+    follow_add(follower=user, followed=other_user)
+    notification = notifications_for(user=other_user).get()
+    assert notification_mark_read(user=admin_user, notification_id=notification.pk).is_read
