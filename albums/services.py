@@ -13,6 +13,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
 from django.db.models import F
+from django.db.models.functions import Greatest
 
 from accounts.models import User
 from albums.models import Album
@@ -175,3 +176,22 @@ def album_move(*, album: Album, parent: Album | None) -> Album:
         album.parent = parent
         album.save(update_fields=["parent", "updated_at"])
     return album
+
+
+def album_tree_delete(*, album: Album) -> int:
+    """Delete the album and its sub-albums, keeping their uploads (they fall out of any
+    album, still their owner's); returns how many albums went, taken off the owner's count.
+
+    Deleting the uploads too is `uploads.album_services.album_delete`, which calls this.
+    """
+    with transaction.atomic():
+        album_lock_tree(owner_id=album.owner_id)
+        levels = album_descendant_ids(album=album)
+        album_ids = [album.pk] + [pk for level in levels for pk in level]
+        # The parent FK cascades anyway; naming every id makes the count exact.
+        deleted = Album.objects.filter(pk__in=album_ids).delete()[1].get(Album._meta.label, 0)
+        if deleted:
+            User.objects.filter(pk=album.owner_id).update(
+                album_count=Greatest(F("album_count") - deleted, 0)
+            )
+    return deleted

@@ -30,8 +30,9 @@ from albums.services import (
     album_clean_privacy,
     album_hash_password,
     album_lock_tree,
+    album_tree_delete,
 )
-from uploads.counters import album_counts_changed, image_counts_changed, images_moved
+from uploads.counters import image_counts_changed, images_moved
 from uploads.files import BITS, StoredFile, all_files
 from uploads.locks import image_lock
 from uploads.models import Image
@@ -307,7 +308,7 @@ def album_delete(*, album: Album, with_images: bool = False) -> int:
         levels = album_descendant_ids(album=album)
         album_ids = [album.pk] + [pk for level in levels for pk in level]
         if not Album.objects.filter(pk=album.pk).exists():
-            return 0
+            return 0  # gone already (with a parent deleted before it)
         names: list[str] = []
         if with_images:
             while True:
@@ -322,10 +323,7 @@ def album_delete(*, album: Album, with_images: bool = False) -> int:
                 Image.objects.filter(pk__in=[image.pk for image in batch]).delete()
                 # The albums go too: only the owners' counts need the change.
                 image_counts_changed(removed=[(image.user_id, None) for image in batch])
-        # Sub-albums first is not needed: the parent FK cascades, and uploads left in them
-        # fall out of any album (SET_NULL).
-        deleted = Album.objects.filter(pk__in=album_ids).delete()[1].get(Album._meta.label, 0)
-        album_counts_changed(owner_id=album.owner_id, delta=-deleted)
+        deleted = album_tree_delete(album=album)
         if names:
             chunks = [names[i : i + DELETE_BATCH] for i in range(0, len(names), DELETE_BATCH)]
             transaction.on_commit(lambda: _enqueue_file_deletions(chunks))
