@@ -147,3 +147,36 @@ def test_the_rename_skips_derivatives_not_made_yet(
     image.refresh_from_db()
     assert default_storage.exists(image.path)
     assert image.album_id == hidden.pk
+
+
+def test_a_rename_that_fails_halfway_leaves_the_upload_as_it_was(
+    user, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from uploads import album_services
+
+    hidden = make_album(owner=user, privacy=Album.Privacy.PRIVATE)
+    image = make_image(owner=user)
+    Image.objects.filter(pk=image.pk).update(album=hidden)
+    before = names_of(image)
+    copy = album_services._copy
+    calls: list[str] = []
+
+    def failing_copy(source: str, target: str) -> str:
+        calls.append(target)
+        if len(calls) == 2:
+            raise OSError("storage went away")
+        return copy(source, target)
+
+    monkeypatch.setattr(album_services, "_copy", failing_copy)
+    with pytest.raises(OSError):
+        image_files_randomize(image_id=image.pk, from_path=image.path)
+    image.refresh_from_db()
+    assert names_of(image) == before
+    assert all(default_storage.exists(n) for n in before)
+    # The copy made before the failure was removed: nothing is left under the new name.
+    assert not default_storage.exists(calls[0])
+    # The retry (the task retries storage errors) then does the whole job.
+    monkeypatch.setattr(album_services, "_copy", copy)
+    new_path = image_files_randomize(image_id=image.pk, from_path=image.path)
+    assert new_path is not None and default_storage.exists(new_path)
+    assert not any(default_storage.exists(n) for n in before)

@@ -586,3 +586,12 @@ def test_bulk_parent_takes_a_form_body(client: Client, api_key: str, user: User)
     )
     assert response.status_code == 200, response.content
     assert Album.objects.get(pk=child.pk).parent_id == parent.pk
+
+
+def test_the_contents_body_has_exactly_the_documented_fields(api: Api, user: User) -> None:
+    from api_v4.albums import AlbumContentsSerializer
+
+    album = make_album(owner=user)
+    make_image(owner=user, album=album)
+    body = api.get(url_of(album, "contents/")).json()
+    assert sorted(body) == sorted(AlbumContentsSerializer().fields)
