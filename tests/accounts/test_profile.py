@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import DatabaseError
 from django.test import Client
 from PIL import Image as PILImage
 
@@ -21,6 +22,10 @@ from chevereto.core.models import SiteSettings
 from tests import samples
 from tests.conftest import files_under
 from tests.factories import make_user
+from uploads import profile_assets
+from uploads.errors import UploadError
+from uploads.profile_assets import profile_image_set
+from uploads.sources import SourceFile, md5_of_path
 
 pytestmark = pytest.mark.django_db
 
@@ -297,3 +302,61 @@ def test_a_private_profiles_avatar_file_is_still_served(client: Client) -> None:
     client.logout()
     dave.refresh_from_db()
     assert dave.avatar and client.get(f"/{dave.avatar}").status_code == 200
+
+
+# -- the profile image service, without HTTP ------------------------------------------------
+
+
+def source_of(tmp_path: Path, data: bytes) -> SourceFile:
+    path = tmp_path / "source.bin"
+    path.write_bytes(data)
+    return SourceFile(path=str(path), size=len(data), md5=md5_of_path(str(path)))
+
+
+def test_a_failed_save_leaves_no_new_file_and_the_old_avatar(
+    user: User, tmp_path: Path, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    profile_image_set(user=user, kind="avatar", source=source_of(tmp_path, samples.png_bytes()))
+    before = files_under(media_root)
+
+    def broken(**kwargs: object) -> None:
+        raise DatabaseError("the database went away")
+
+    monkeypatch.setattr(profile_assets, "_replace", broken)
+    with pytest.raises(DatabaseError):
+        profile_image_set(
+            user=user, kind="avatar", source=source_of(tmp_path, samples.png_bytes(90, 90))
+        )
+    assert files_under(media_root) == before
+    assert User.objects.get(pk=user.pk).avatar == before[0]
+
+
+def test_a_video_is_no_profile_image(user: User, tmp_path: Path, media_root: Path) -> None:
+    with pytest.raises(UploadError) as caught:
+        profile_image_set(
+            user=user, kind="background", source=source_of(tmp_path, samples.webm_bytes())
+        )
+    assert caught.value.status == 415
+    assert files_under(media_root) == []
+
+
+def test_a_banned_user_cannot_set_a_profile_image(user: User, tmp_path: Path) -> None:
+    user.is_active = False
+    with pytest.raises(UploadError) as caught:
+        profile_image_set(user=user, kind="avatar", source=source_of(tmp_path, samples.png_bytes()))
+    assert caught.value.status == 403
+
+
+def test_a_url_is_refused_before_any_fetch_when_url_uploads_are_off(
+    client: Client, user: User, api_key: str, site: SiteSettings
+) -> None:
+    site.url_uploads = SiteSettings.UrlUploads.OFF
+    site.save()
+    response = client.post(
+        AVATAR.format("alice"),
+        data=json.dumps({"source": "https://images.example.com/me.png"}),
+        content_type="application/json",
+        HTTP_X_API_KEY=api_key,
+    )
+    assert response.status_code == 403
+    assert response.json()["error"]["message"] == "URL uploads are disabled"
