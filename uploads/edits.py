@@ -25,8 +25,8 @@ from chevereto.core.models import SiteSettings
 from uploads import params
 from uploads.album_services import images_move
 from uploads.errors import CODE_FORBIDDEN, CODE_INVALID, UploadError
-from uploads.models import Image
-from uploads.policy import category_for_upload, check_expirable, invalid_album
+from uploads.models import Category, Image
+from uploads.policy import check_expirable, invalid_album
 from uploads.selectors import images_of_actor_by_encoded_id
 from uploads.services import image_delete, tags_get_or_create
 
@@ -127,6 +127,16 @@ def _expires_at(value: Any) -> datetime | None:
     return params.parse_expiration(value, now=timezone.now())
 
 
+def _category(category_id: int | None) -> Category | None:
+    if category_id is None:
+        return None
+    category = Category.objects.filter(pk=category_id).first()
+    if category is None:
+        # A well-formed reference to nothing: the 404 of any missing thing.
+        raise UploadError("Category not found", code=404, status=404)
+    return category
+
+
 def album_by_encoded_id(value: Any) -> Album | None:
     """The album an edit names (`null` or "" for none); an id that is malformed or names no
     album is refused like someone else's album, so ids reveal nothing."""
@@ -165,8 +175,7 @@ def image_changes(
         text = _text(description, name="description")
         fields["description"] = params.parse_description(text) or ""
     if category_id is not UNSET:
-        category = category_for_upload(category_id=_category_id(category_id))
-        fields["category"] = category
+        fields["category"] = _category(_category_id(category_id))
     if nsfw is not UNSET:
         fields["nsfw"] = _flag(nsfw, name="nsfw")
     if expires_at is not UNSET:

@@ -114,6 +114,10 @@ class Image(models.Model):
             models.Index(fields=["user", "created_at", "id"], name="uploads_user_created_id"),
             models.Index(fields=["album", "created_at", "id"], name="uploads_album_created_id"),
             models.Index(fields=["created_at", "id"], name="uploads_created_id"),
+            # The other sorts of a user's list (API V4 user/images/list/), read backwards.
+            models.Index(fields=["user", "size", "id"], name="uploads_user_size_id"),
+            models.Index(fields=["user", "views", "id"], name="uploads_user_views_id"),
+            models.Index(fields=["user", "likes", "id"], name="uploads_user_likes_id"),
         ]
 
     def __str__(self) -> str:

@@ -205,6 +205,11 @@ def images_of_actor(*, actor: User) -> QuerySet[Image]:
     return live if actor.is_staff else live.filter(user_id=actor.pk)
 
 
+def images_owned_by(*, owner: User) -> QuerySet[Image]:
+    """A user's own live uploads (their list, staff included: theirs only)."""
+    return images_live().filter(user_id=owner.pk)
+
+
 def image_of_actor(*, actor: User, encoded: str) -> Image | None:
     """One upload of `images_of_actor` by encoded id (None: missing, expired or not theirs)."""
     try:

@@ -23,7 +23,7 @@ from chevereto.core.encoding import InvalidEncodedId, decode_id
 from uploads import params, sources
 from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, UploadError, too_big
 from uploads.params import ascii_int
-from uploads.policy import invalid_album, max_upload_bytes, upload_precheck
+from uploads.policy import invalid_album, largest_upload_bytes, max_upload_bytes, upload_precheck
 
 # Multipart boundaries and the other fields cost a little more than the file itself; base64
 # costs 4/3 of it.
@@ -159,15 +159,21 @@ def body_error(exc: Exception) -> UploadError | None:
 
 
 class UserLimits:
-    """The streaming parsers' size limits (`uploads.parsers.BodyLimits`) for a caller known
-    before the body is read: API V4 authenticates from the header or the session first,
-    and a `key` inside the body changes nothing there."""
+    """The streaming parsers' size limits (`uploads.parsers.BodyLimits`) for API V4, which
+    authenticates from the header or the session, never from a `key` inside the body.
+
+    `user_of` answers the caller once authentication is done, else None: the session's CSRF
+    check reads the form *while* authenticating, and then only the largest limit of the
+    site bounds the body (the upload is checked against the caller's own limit later)."""
 
     def __init__(self, user_of: Callable[[], Any]) -> None:
         self.user_of = user_of
 
     def initial_upload_limit(self) -> int:
-        return max_upload_bytes(user=self.user_of())
+        user = self.user_of()
+        if user is None or not getattr(user, "is_authenticated", False):
+            return largest_upload_bytes()
+        return max_upload_bytes(user=user)
 
     def upload_limit_for_key(self, raw: str) -> int:
         return self.initial_upload_limit()

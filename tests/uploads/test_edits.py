@@ -80,7 +80,7 @@ def test_an_edit_refuses_what_an_upload_refuses(user: User) -> None:
     refused(
         lambda: image_edit(image=image, actor=user, tags=",".join(f"t{i}" for i in range(31))), 400
     )
-    refused(lambda: image_edit(image=image, actor=user, category_id=999), 400)
+    refused(lambda: image_edit(image=image, actor=user, category_id=999), 404)
     refused(lambda: image_edit(image=image, actor=user, expires_at="P2Y"), 400)
     refused(lambda: image_edit(image=image, actor=user, expires_at="30"), 400)
     assert fresh(image).title == "Same"
