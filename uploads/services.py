@@ -17,6 +17,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.text import slugify
 
 from accounts.models import User
 from albums.models import Album
@@ -266,9 +267,17 @@ def _tags_for(names: list[str]) -> list[Tag]:
                 with transaction.atomic():
                     tag = Tag.objects.create(name=name)
             except IntegrityError:
-                tag = Tag.objects.get(name__iexact=name)
+                # Made meanwhile by another request, or another name has the same slug
+                # ("!" and "?" both slug to "tag"): the latter gets a slug of its own.
+                tag = Tag.objects.filter(name__iexact=name).first() or _tag_with_own_slug(name)
         tags.append(tag)
     return tags
+
+
+def _tag_with_own_slug(name: str) -> Tag:
+    stem = (slugify(name, allow_unicode=True)[:50] or "tag").strip("-") or "tag"
+    with transaction.atomic():
+        return Tag.objects.create(name=name, slug=f"{stem}-{secrets.token_hex(4)}")
 
 
 # -- duplicates ---------------------------------------------------------------------------

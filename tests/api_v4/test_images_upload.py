@@ -185,3 +185,9 @@ def test_a_body_that_does_not_parse_is_a_400_not_a_500(client: Client, api_key: 
         UPLOAD, data="{", content_type="application/json", HTTP_X_API_KEY=api_key
     )
     assert_error(response, 400)
+
+
+def test_tags_whose_slugs_collide_upload_fine(client: Client, api_key: str) -> None:
+    response = post_file(client, api_key, samples.png_bytes(), tags="!, ?, #")
+    assert response.status_code == 200, response.content
+    assert sorted(response.json()["image"]["tags"]) == ["!", "#", "?"]

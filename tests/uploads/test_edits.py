@@ -268,3 +268,12 @@ def test_making_a_profile_private_takes_its_uploads_out_of_listings(user: User) 
     assert image in set(images_visible_to(viewer=GUEST))
     User.objects.filter(pk=user.pk).update(is_private=True)
     assert image not in set(images_visible_to(viewer=GUEST))
+
+
+def test_tags_whose_slugs_collide_are_both_kept(user: User) -> None:
+    # "!" and "?" both slug to "tag"; "Straße" and "straße" differ only by case.
+    image = make_image(owner=user)
+    image_edit(image=image, actor=user, tags=["!", "?", "Straße"])
+    image_edit(image=image, actor=user, tags="!, ?, straße, Straße")
+    names = sorted(t.name for t in fresh(image).tags.all())
+    assert {"!", "?", "Straße"} <= set(names)
