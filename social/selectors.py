@@ -6,12 +6,12 @@ length costs the same few queries.
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from accounts.models import User
 from accounts.selectors import users_listed
 from albums.models import Album
-from social.models import Follow, Like, Notification
+from social.models import Follow, Notification
 
 
 def album_get_for_like(*, album_id: int) -> Album | None:
@@ -69,13 +69,3 @@ def _notifications_joined(*, is_read: bool | None) -> QuerySet[Notification]:
     if is_read is not None:
         rows = rows.filter(is_read=is_read)
     return rows
-
-
-def liked_by(*, user: User, image_id: int | None = None, album_id: int | None = None) -> bool:
-    """Whether the user likes this image or album."""
-    target = Q(image_id=image_id) if image_id is not None else Q(album_id=album_id)
-    return Like.objects.filter(target, user=user).exists()
-
-
-def is_following(*, follower: User, followed: User) -> bool:
-    return Follow.objects.filter(follower=follower, followed=followed).exists()
