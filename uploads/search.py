@@ -96,8 +96,14 @@ def images_search(
 
 
 def albums_search(*, viewer: Viewer, q: str, vendor: str | None = None) -> QuerySet[Album]:
-    """Listed albums whose name or description matches `q`."""
-    albums = albums_visible_to(viewer=viewer).select_related("parent", "cover")
+    """Listed albums whose name or description matches `q`; a private profile's albums
+    hang off the profile, so they are found only by those who may see it."""
+    owners = users_listed(viewer_user_id=viewer.user_id, viewer_is_staff=viewer.is_staff)
+    albums = (
+        albums_visible_to(viewer=viewer)
+        .filter(owner_id__in=owners.values("pk"))
+        .select_related("parent", "cover")
+    )
     if _full_text(vendor):
         from django.contrib.postgres.search import SearchVector
 

@@ -15,6 +15,8 @@ existence is not revealed). Caching follows the same rule, asked for a guest:
   `private, no-store`, so no cache ever hands it to someone else;
 - expiring: the max-age is capped at the time left, and never `immutable`.
 Public files are answered without touching the session, so they carry no `Vary: Cookie`.
+
+Profile images (avatars, backgrounds) are served at /profiles/... by `serve_profile_file`.
 """
 
 from __future__ import annotations

@@ -170,6 +170,33 @@ def test_search_finds_listed_albums_by_name(client: Client, user: User) -> None:
     assert [a["id_encoded"] for a in body["albums"]] == [encode_id(public.pk)]
 
 
+def test_search_finds_no_album_of_a_private_profile_but_its_owner_does(client: Client) -> None:
+    hermit = make_user("hermit", is_private=True)
+    album = make_album(owner=hermit, name="Harbour walks")
+    assert client.get("/api/4/search/?q=harbour&type=albums").json()["albums"] == []
+    client.force_login(hermit)
+    found = client.get("/api/4/search/?q=harbour&type=albums").json()["albums"]
+    assert [a["id_encoded"] for a in found] == [encode_id(album.pk)]
+
+
+def test_search_costs_the_same_queries_for_5_and_for_50_uploads(client: Client, user: User) -> None:
+    tag = Tag.objects.create(name="harbour")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/api/4/search/?q=harbour&per_page=100")
+        assert response.status_code == 200
+        return len(queries)
+
+    for _ in range(5):
+        make_image(owner=user, title="Harbour").tags.add(tag)
+    count()  # the first request also reads the site's settings, cached afterwards
+    few = count()
+    for _ in range(45):
+        make_image(owner=user, title="Harbour").tags.add(tag)
+    assert count() == few
+
+
 def test_search_finds_public_people_by_username_or_name(client: Client) -> None:
     make_user("sailor")
     make_user("zed", name="Old Sailor")
