@@ -52,7 +52,11 @@ class Row:
     # A multipart upload: this field carries a small PNG (plus `form`).
     upload: str | None = None
     form: dict[str, str] = field(default_factory=dict)
+    # `{album}` and `{image}` in the query or the body are the owner's album and image.
     query: str = ""
+    # A bulk route on the owner's album or image: it answers 200 to users either way, and
+    # reports the id `edited` for the owner and staff, `failed` for another user.
+    bulk: str | None = None
 
     def expected(self, role: str) -> int:
         return int(getattr(self, role))
@@ -68,6 +72,11 @@ def own_account(ok: int = 200, **kw: Any) -> Row:
     return Row(owner=ok, other=ok, guest=401, staff=ok, **kw)
 
 
+def any_user(ok: int = 200, **kw: Any) -> Row:
+    """A user route on something the caller may see (a like, a follow): any user."""
+    return Row(owner=ok, other=ok, guest=401, staff=ok, **kw)
+
+
 def staff_only(ok: int = 200, **kw: Any) -> Row:
     return Row(owner=403, other=403, guest=401, staff=ok, **kw)
 
@@ -78,8 +87,51 @@ def public(ok: int = 200, **kw: Any) -> Row:
 
 # (method, schema path) -> the outcome per role.
 OPERATIONS: dict[tuple[str, str], Row] = {
+    # The account (ours, and its alias).
     ("GET", "/api/4/account/"): own_account(),
     ("GET", "/api/4/user/account/"): own_account(),
+    ("PATCH", "/api/4/user/account/settings/"): own_account(body={"name": "Walker"}),
+    ("GET", "/api/4/user/account/api-key/"): own_account(),
+    ("POST", "/api/4/user/account/api-key/"): own_account(201),
+    ("DELETE", "/api/4/user/account/api-key/"): own_account(),
+    # Profile images: the named user's; staff may change anyone's.
+    ("POST", "/api/4/user/{username}/assets/avatar/"): mine(upload="source"),
+    ("DELETE", "/api/4/user/{username}/assets/avatar/"): mine(),
+    ("POST", "/api/4/user/{username}/assets/background/"): mine(upload="source"),
+    ("DELETE", "/api/4/user/{username}/assets/background/"): mine(),
+    # The caller's albums.
+    ("POST", "/api/4/user/albums/"): own_account(201, body={"name": "New"}),
+    ("GET", "/api/4/user/albums/list/"): own_account(),
+    ("GET", "/api/4/user/albums/{id}/"): mine(),
+    ("PATCH", "/api/4/user/albums/{id}/"): mine(body={"name": "Renamed", "privacy": "private"}),
+    ("DELETE", "/api/4/user/albums/{id}/"): mine(query="with_images=1"),
+    ("GET", "/api/4/user/albums/{id}/contents/"): mine(),
+    ("DELETE", "/api/4/user/albums/bulk/"): own_account(query="album_ids={album}", bulk="album"),
+    ("PATCH", "/api/4/user/albums/bulk/parent/"): own_account(
+        body={"album_ids": ["{album}"], "parent_id": None}, bulk="album"
+    ),
+    # Likes of the owner's public things; follows of the owner (not by the owner).
+    ("POST", "/api/4/user/images/{id}/like/"): any_user(),
+    ("DELETE", "/api/4/user/images/{id}/like/"): any_user(),
+    ("POST", "/api/4/user/albums/{id}/like/"): any_user(),
+    ("DELETE", "/api/4/user/albums/{id}/like/"): any_user(),
+    ("POST", "/api/4/users/{username}/follow/"): Row(owner=400, other=200, guest=401, staff=200),
+    ("DELETE", "/api/4/users/{username}/follow/"): Row(owner=400, other=200, guest=401, staff=200),
+    ("GET", "/api/4/users/{username}/followers/"): public(),
+    ("GET", "/api/4/users/{username}/following/"): public(),
+    # Notifications: the recipient's own; staff may mark anyone's, as on every user route.
+    ("GET", "/api/4/user/account/notifications/social/"): own_account(),
+    ("PATCH", "/api/4/user/account/notifications/social/{id}/"): mine(body={"is_read": True}),
+    # Public profiles and discovery: the owner's profile and things are public.
+    ("GET", "/api/4/users/list/"): public(),
+    ("GET", "/api/4/users/{username}/"): public(),
+    ("GET", "/api/4/users/{username}/images/"): public(),
+    ("GET", "/api/4/users/{username}/albums/"): public(),
+    ("GET", "/api/4/explore/"): public(),
+    ("GET", "/api/4/search/"): public(query="q=harbour"),
+    ("GET", "/api/4/tags/"): public(),
+    ("GET", "/api/4/categories/"): public(),
+    # Admin: the id tools.
     ("GET", "/api/4/admin/tools/id/{id}/encode/"): staff_only(),
     ("GET", "/api/4/admin/tools/id/{id}/decode/"): staff_only(),
 }
@@ -94,6 +146,10 @@ class World:
     album: Album
     image_id: str
     notification_id: str
+
+    def fill(self, text: str) -> str:
+        """`{album}` and `{image}` in a query or a body: the owner's."""
+        return text.replace("{album}", encode_id(self.album.pk)).replace("{image}", self.image_id)
 
     def url(self, path: str) -> str:
         """The schema path with its parameters filled from the owner's things."""
@@ -152,7 +208,7 @@ def world() -> World:
 
 
 def _call(client: Client, world: World, method: str, path: str, role: str, row: Row) -> Any:
-    url = world.url(path) + (f"?{row.query}" if row.query else "")
+    url = world.url(path) + (f"?{world.fill(row.query)}" if row.query else "")
     headers = {"HTTP_X_API_KEY": world.keys[role]} if role in world.keys else {}
     if row.upload is not None:
         png = SimpleUploadedFile("walk.png", samples.png_bytes(), content_type="image/png")
@@ -163,9 +219,8 @@ def _call(client: Client, world: World, method: str, path: str, role: str, row: 
             **headers,
         )
     if row.body is not None:
-        return client.generic(
-            method, url, json.dumps(row.body), content_type="application/json", **headers
-        )
+        body = world.fill(json.dumps(row.body))
+        return client.generic(method, url, body, content_type="application/json", **headers)
     return client.generic(method, url, **headers)
 
 
@@ -187,6 +242,13 @@ def test_each_operation_answers_each_role_as_the_table_says(
     assert response.status_code == row.expected(role), (
         f"{method} {path} as {role}: {response.status_code} {response.content[:400]!r}"
     )
+    if row.bulk is not None and response.status_code == 200:
+        thing = world.fill("{" + row.bulk + "}")
+        outcome = "failed" if role == "other" else "edited"
+        reported = response.json()[outcome]
+        assert thing in [(r["id"] if isinstance(r, dict) else r) for r in reported], (
+            f"{method} {path} as {role}: {thing} not in {outcome}: {response.json()}"
+        )
     if response.status_code >= 400:
         # Every refusal, whoever asks, is Chevereto's error body.
         body = response.json()
