@@ -30,6 +30,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_v4.base import (
+    BULK_LIMIT,
     PAGING,
     BulkResult,
     BulkResultSerializer,
@@ -39,7 +40,13 @@ from api_v4.base import (
     not_found,
     strict_query,
 )
-from api_v4.pagination import Sort, keyset_page, paging_parameters
+from api_v4.pagination import (
+    DEFAULT_PER_PAGE,
+    MAX_PER_PAGE,
+    Sort,
+    keyset_page,
+    paging_parameters,
+)
 from api_v4.schema import error_responses
 from api_v4.serializers import ImageBodySerializer, ImageListSerializer
 from chevereto.core.encoding import InvalidEncodedId, decode_id, encode_id
@@ -166,11 +173,17 @@ class ImageEditSerializer(serializers.Serializer):
     is_approved = _FlagField(required=False, help_text="Staff only (403 for others)")
 
 
+# An id of a bulk list, and the comma-separated text of them (blanks between commas are
+# skipped, so the text must hold one id at least).
+_ONE_ID = {"type": "string", "pattern": r"\S"}
+_ID_LIST_TEXT = {"type": "string", "pattern": r"[^,\s]"}
+
+
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "array", "items": {"type": "string"}, "minItems": 1, "maxItems": 100},
-            {"type": "string", "minLength": 1},
+            {"type": "array", "items": _ONE_ID, "minItems": 1, "maxItems": BULK_LIMIT},
+            _ID_LIST_TEXT,
         ],
         "description": "Up to 100 encoded ids: a JSON list, or one comma-separated string",
     }
@@ -180,11 +193,19 @@ class _IdsField(serializers.Field):
 
 
 class ImageBulkEditSerializer(ImageEditSerializer):
+    """`image_ids` and the fields to set on each upload."""
+
     image_ids = _IdsField()
 
+    # drf-spectacular documents a PATCH body as partial (every field optional), but this
+    # one needs `image_ids`: the body is whole.
+    @property
+    def partial(self) -> bool:
+        return False
 
-class ImageBulkDeleteSerializer(serializers.Serializer):
-    image_ids = _IdsField()
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        pass
 
 
 @extend_schema_field(
@@ -210,8 +231,8 @@ class ImageUploadSerializer(serializers.Serializer):
     category_id = serializers.IntegerField(required=False, min_value=1)
     width = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
     expiration = _ExpirationField(required=False)
-    nsfw = serializers.ChoiceField(choices=[0, 1], required=False)
-    use_file_date = serializers.ChoiceField(choices=[0, 1], required=False, help_text="Admins")
+    nsfw = _FlagField(required=False)
+    use_file_date = _FlagField(required=False, help_text="Admins only")
 
 
 class ImageDeletedSerializer(serializers.Serializer):
@@ -336,6 +357,11 @@ LIST_FILTERS = frozenset(
 )
 
 
+# Longest encoded id a filter takes (ids of 64-bit keys are far shorter), longest search.
+_MAX_ID_LENGTH = 32
+_MAX_QUERY = 100
+
+
 def _bad(name: str, message: str) -> exceptions.ValidationError:
     return exceptions.ValidationError({name: message})
 
@@ -362,22 +388,27 @@ def _filtered(images: QuerySet[Image], query: Mapping[str, str]) -> QuerySet[Ima
     if (album := query.get("album_id")) is not None:
         if album == "none":
             images = images.filter(album__isnull=True)
+        elif not album.isascii() or not album.isalnum() or len(album) > _MAX_ID_LENGTH:
+            raise _bad("album_id", "An encoded album id, or `none`.")
         else:
             try:
                 images = images.filter(album_id=decode_id(album))
             except InvalidEncodedId:
-                raise _bad("album_id", "An encoded album id, or `none`.") from None
+                # Well formed but naming no album: like an album that is not yours, empty.
+                images = images.none()
     if (kind := query.get("type")) is not None:
         if kind not in Image.Kind.values:
             raise _bad("type", "image or video.")
         images = images.filter(kind=kind)
-    if (tag := query.get("tag")) is not None:
-        if not tag.strip() or len(tag) > MAX_TAG_LENGTH:
-            raise _bad("tag", f"A tag name, 1 to {MAX_TAG_LENGTH} characters.")
-        images = images.filter(tags__name__iexact=tag.strip())
+    if (tag := query.get("tag")) is not None and tag.strip():
+        if len(tag) > MAX_TAG_LENGTH:
+            raise _bad("tag", f"A tag name, at most {MAX_TAG_LENGTH} characters.")
+        images = images.filter(tags__name__iexact=" ".join(tag.split()))
     if (category := query.get("category_id")) is not None:
         if not category.isascii() or not category.isdigit() or len(category) > 18:
             raise _bad("category_id", "A category id.")
+        if int(category) < 1:
+            raise _bad("category_id", "A category id (1 or more).")
         images = images.filter(category_id=int(category))
     if (nsfw := query.get("nsfw")) is not None:
         images = images.filter(nsfw=_flag_param(nsfw, "nsfw"))
@@ -393,25 +424,44 @@ def _filtered(images: QuerySet[Image], query: Mapping[str, str]) -> QuerySet[Ima
             images = images.filter(created_at__lt=_day_start(date.fromordinal(day.toordinal() + 1)))
     if (text := query.get("q")) is not None:
         text = text.strip()
-        if len(text) > 100:
-            raise _bad("q", "At most 100 characters.")
+        if len(text) > _MAX_QUERY:
+            raise _bad("q", f"At most {_MAX_QUERY} characters.")
         if text:
             images = images.filter(Q(title__icontains=text) | Q(description__icontains=text))
     return images
 
 
 def _list_parameters() -> list[OpenApiParameter]:
+    paging = [p for p in paging_parameters(IMAGE_SORTS, "date_desc") if p.name != "per_page"]
     return [
-        *paging_parameters(IMAGE_SORTS, "date_desc"),
-        OpenApiParameter("album_id", str, description="An album's encoded id, or `none`"),
+        *paging,
+        # With its bounds, which `paging_parameters` leaves out of the schema.
+        OpenApiParameter(
+            "per_page",
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
+            description=f"Items per page, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE})",
+        ),
+        OpenApiParameter(
+            "album_id",
+            {"type": "string", "pattern": f"^[0-9A-Za-z]{{1,{_MAX_ID_LENGTH}}}$"},
+            description="An album's encoded id, or `none` for uploads in no album",
+        ),
         OpenApiParameter("type", str, enum=list(Image.Kind.values)),
-        OpenApiParameter("tag", str, description="A tag name (any case)"),
-        OpenApiParameter("category_id", int),
+        OpenApiParameter(
+            "tag",
+            {"type": "string", "maxLength": MAX_TAG_LENGTH},
+            description="A tag name (any case)",
+        ),
+        OpenApiParameter("category_id", {"type": "integer", "minimum": 1}),
         OpenApiParameter("nsfw", int, enum=[0, 1]),
         OpenApiParameter("is_approved", int, enum=[0, 1]),
         OpenApiParameter("date_from", OpenApiTypes.DATE, description="Uploaded on or after"),
         OpenApiParameter("date_to", OpenApiTypes.DATE, description="Uploaded on or before"),
-        OpenApiParameter("q", str, description="In the title or description"),
+        OpenApiParameter(
+            "q",
+            {"type": "string", "maxLength": _MAX_QUERY},
+            description="In the title or description",
+        ),
     ]
 
 
@@ -495,10 +545,10 @@ class ImageBulkView(UploadErrorsMixin, APIView):
         description=(
             "The same fields as editing one upload, applied to each of `image_ids`. A bad "
             "value refuses the whole request; ids that are not yours or cannot take the "
-            "edit are listed in `failed`."
+            "edit are listed in `failed`. A category that does not exist is a 404."
         ),
         request=ImageBulkEditSerializer,
-        responses={200: BulkResultSerializer, **error_responses(400, 401, 403)},
+        responses={200: BulkResultSerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request) -> Response:
         # The ids may come in the query: some clients send no body with DELETE.
@@ -512,7 +562,15 @@ class ImageBulkView(UploadErrorsMixin, APIView):
     @extend_schema(
         operation_id="user_images_bulk_delete",
         summary="Delete many of your uploads",
-        request=ImageBulkDeleteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "image_ids",
+                _ID_LIST_TEXT,
+                required=True,
+                description="Up to 100 ids, comma-separated (or a JSON list in the body)",
+            )
+        ],
+        request=None,
         responses={200: BulkResultSerializer, **error_responses(400, 401, 403)},
     )
     def delete(self, request: Request) -> Response:
