@@ -60,7 +60,13 @@ from uploads.edits import (
 )
 from uploads.errors import UploadError
 from uploads.models import Image
-from uploads.params import MAX_DESCRIPTION, MAX_TAG_LENGTH, MAX_TAGS, MAX_TITLE
+from uploads.params import (
+    MAX_DESCRIPTION,
+    MAX_EXPIRATION_SECONDS,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE,
+)
 from uploads.parsers import SafeJSONParser, StreamingFormParser, StreamingMultiPartParser
 from uploads.policy import max_upload_bytes
 from uploads.representation import image_representation
@@ -136,12 +142,18 @@ class _TagsField(serializers.Field):
 
 @extend_schema_field(
     {
-        "type": "string",
+        "oneOf": [
+            {
+                "type": "string",
+                "pattern": r"^(0|[0-9]{1,8}|P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?"
+                r"(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)$",
+            },
+            {"type": "integer", "enum": [0]},
+            {"type": "integer", "minimum": 60, "maximum": MAX_EXPIRATION_SECONDS},
+        ],
         "nullable": True,
-        "pattern": r"^(0|[0-9]{1,8}|P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?"
-        r"(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)$",
-        "description": "An ISO-8601 duration (PT5M to P1Y) or seconds (60 to 31622400), "
-        "from now; 0 or null: never",
+        "description": "An ISO-8601 duration (PT5M to P1Y) or seconds (60 to "
+        f"{MAX_EXPIRATION_SECONDS}), from now; 0 or null: never",
     }
 )
 class _ExpirationField(serializers.Field):
