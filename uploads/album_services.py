@@ -40,9 +40,10 @@ from uploads.naming import random_name
 
 log = logging.getLogger(__name__)
 
-# The stems `naming.random_name()` gives at ingest: 16 letters and digits. A stem that has
-# all three kinds of character is taken as already random (a client's own file name rarely
-# is); anything else, hex included, is renamed.
+# The stems `naming.random_name()` gives: 16 letters and digits. A stem that has all three
+# kinds of character is taken as already random (a client's own file name rarely is);
+# anything else, hex included, is renamed (an ingest-random stem without a digit just gets
+# one more random name).
 _RANDOM_STEM = re.compile(r"^[A-Za-z0-9]{16}$")
 # How many uploads one batch of rename tasks covers when a whole album turns non-public.
 RENAME_BATCH = 500
@@ -76,36 +77,38 @@ def images_move(*, images: list[Image], album: Album | None) -> None:
     upload loses the cover. Uploads landing in a non-public album get random file names
     by a task per upload, queued once the move is committed.
     """
-    moving = [image for image in images if image.album_id != (album.pk if album else None)]
-    if not moving:
+    if not images:
         return
-    pks = [image.pk for image in moving]
+    pks = [image.pk for image in images]
     with transaction.atomic():
-        # The album ids as the rows hold them now, read under the transaction: a stale
-        # `image.album_id` would move a counter that the upload no longer adds to.
-        current = dict(Image.objects.filter(pk__in=pks).values_list("pk", "album_id"))
+        # The album ids as the rows hold them now, locked until the commit: a stale
+        # `image.album_id`, or a concurrent move of the same upload, would move a counter
+        # the upload no longer adds to.
+        rows = (
+            Image.objects.select_for_update()
+            .filter(pk__in=pks)
+            .order_by("pk")
+            .values_list("pk", "album_id", "path")
+        )
+        current = {pk: (album_id, path) for pk, album_id, path in rows}
         to_id = album.pk if album is not None else None
-        moved = [pk for pk, album_id in current.items() if album_id != to_id]
+        moved = [pk for pk, (album_id, _) in current.items() if album_id != to_id]
         if not moved:
             return
         Image.objects.filter(pk__in=moved).update(album_id=to_id)
-        from_ids = [current[pk] for pk in moved]
+        from_ids = [current[pk][0] for pk in moved]
         images_moved(from_album_ids=from_ids, to_album_id=to_id)
         # An album's cover must be one of its uploads: a cover that left is no cover.
         left_from = {album_id for album_id in from_ids if album_id is not None}
         if left_from:
             Album.objects.filter(pk__in=left_from, cover_id__in=moved).update(cover=None)
         if album is not None and album.wants_random_names:
-            moved_set = set(moved)
-            renames = [
-                (image.pk, image.path)
-                for image in moving
-                if image.pk in moved_set and not _looks_random(image.path)
-            ]
+            # The paths as the rows hold them: the task renames only from these.
+            renames = [(pk, current[pk][1]) for pk in moved if not _looks_random(current[pk][1])]
             if renames:
                 transaction.on_commit(lambda: enqueue_renames(renames))
     moved_set = set(moved)
-    for image in moving:
+    for image in images:
         if image.pk in moved_set:
             image.album_id = to_id
             image.album = album
@@ -161,8 +164,12 @@ def _fresh_path(image: Image) -> str:
     folder, _, filename = image.path.rpartition("/")
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     prefix = f"{folder}/" if folder else ""
-    for _ in range(5):
+    for _ in range(50):
         candidate = f"{prefix}{random_name()}.{extension}"
+        # About one random name in sixteen lacks a digit or a case; skipping those makes
+        # every name given here pass `_looks_random`, so a second run finds it done.
+        if not _looks_random(candidate):
+            continue
         if (
             not default_storage.exists(candidate)
             and not Image.objects.filter(path=candidate).exists()

@@ -180,3 +180,13 @@ def test_a_rename_that_fails_halfway_leaves_the_upload_as_it_was(
     new_path = image_files_randomize(image_id=image.pk, from_path=image.path)
     assert new_path is not None and default_storage.exists(new_path)
     assert not any(default_storage.exists(n) for n in before)
+
+
+def test_an_upload_object_that_wrongly_says_it_is_there_already_still_moves(user) -> None:
+    target = make_album(owner=user)
+    image = make_image(owner=user)
+    image.album_id = target.pk  # stale or wrong in memory; the row has no album
+    images_move(images=[image], album=target)
+    target.refresh_from_db()
+    assert Image.objects.get(pk=image.pk).album_id == target.pk
+    assert target.image_count == 1
