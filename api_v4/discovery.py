@@ -47,19 +47,37 @@ _USER_SEARCH_SORTS = {
 NAME_SORTS = {"name_asc": Sort.of("name", "id")}
 
 
+# Free text in a query string: no control characters (PostgreSQL refuses a NUL with an
+# error, not an empty result); a required one holds at least one character besides spaces.
+_TEXT = r"^[^\x00-\x1f]*$"
+_TEXT_REQUIRED = r"^[^\x00-\x1f]*[^\x00-\x1f\s][^\x00-\x1f]*$"
+
+
+def text_parameter(name: str, description: str, *, required: bool = False) -> OpenApiParameter:
+    """The schema of a `text_param`, with the limits it checks."""
+    schema: dict[str, object] = {
+        "type": "string",
+        "maxLength": QUERY_MAX,
+        "pattern": _TEXT_REQUIRED if required else _TEXT,
+    }
+    if required:
+        schema["minLength"] = 1
+    return OpenApiParameter(name, schema, required=required, description=description)
+
+
 def text_param(request: Request, name: str, *, required: bool = False) -> str | None:
-    """A free-text parameter: 1 to QUERY_MAX characters, no control characters (a NUL
-    would be an error in PostgreSQL, not a 400)."""
+    """A free-text parameter, as `text_parameter` documents it; surrounding spaces are
+    dropped, and a blank optional one is as if it were absent."""
     raw = request.query_params.get(name)
+    if raw is not None and (len(raw) > QUERY_MAX or any(ord(c) < 32 for c in raw)):
+        raise exceptions.ValidationError(
+            {name: f"At most {QUERY_MAX} characters, no control characters."}
+        )
     value = raw.strip() if raw is not None else ""
     if not value:
         if required:
-            raise exceptions.ValidationError({name: "This parameter is required."})
+            raise exceptions.ValidationError({name: "A search text is required."})
         return None
-    if len(value) > QUERY_MAX or any(ord(c) < 32 for c in value):
-        raise exceptions.ValidationError(
-            {name: f"1 to {QUERY_MAX} characters, no control characters."}
-        )
     return value
 
 
@@ -128,7 +146,7 @@ class SearchView(APIView):
             "The body holds `images`, `albums` or `users` accordingly."
         ),
         parameters=[
-            OpenApiParameter("q", str, required=True, description="1 to 100 characters"),
+            text_parameter("q", "What to look for: 1 to 100 characters", required=True),
             OpenApiParameter("type", str, enum=list(SEARCH_TYPES), default="images"),
             *paging_parameters(SEARCH_SORTS, "date_desc"),
         ],
@@ -179,7 +197,7 @@ class TagsView(APIView):
         operation_id="api_v4_tags",
         summary="Tags of listed uploads",
         parameters=[
-            OpenApiParameter("q", str, description="Part of the tag's name"),
+            text_parameter("q", "Part of the tag's name"),
             *paging_parameters(NAME_SORTS, "name_asc"),
         ],
         responses={200: TagListSerializer, **error_responses(400, 401)},

@@ -28,7 +28,7 @@ from accounts.selectors import user_get_by_username, user_profile_for, users_lis
 from albums.selectors import albums_visible_to
 from api_v4 import discovery
 from api_v4.base import PAGING, IsSiteUser, not_found, strict_query, viewer_of
-from api_v4.discovery import choice_param, shows_nsfw, text_param
+from api_v4.discovery import choice_param, shows_nsfw, text_param, text_parameter
 from api_v4.pagination import Sort, keyset_page, paging_parameters
 from api_v4.schema import error_responses
 from api_v4.serializers import (
@@ -282,7 +282,7 @@ class UsersListView(APIView):
         operation_id="api_v4_users_list",
         summary="Public profiles",
         parameters=[
-            OpenApiParameter("q", str, description="Part of a username or name (1-100)"),
+            text_parameter("q", "Part of a username or name"),
             *paging_parameters(USER_SORTS, "date_desc"),
         ],
         responses={200: UserListSerializer, **error_responses(400, 401)},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zoneinfo
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -13,6 +14,7 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiKey, User
 from accounts.services import (
+    EMAIL_REFUSED,
     api_key_active,
     api_key_create,
     api_key_revoke,
@@ -56,13 +58,22 @@ class StrictCharField(serializers.CharField):
         return super().to_internal_value(data)
 
 
-class AccountSettingsSerializer(serializers.Serializer):
-    """What PATCH user/account/settings/ takes; every field is optional."""
+def _timezone_choices() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
 
-    name = StrictCharField(required=False, allow_blank=True, max_length=60)
-    bio = StrictCharField(required=False, allow_blank=True, max_length=500)
-    website = StrictCharField(
-        required=False, allow_blank=True, max_length=200, help_text="An http(s) URL, or empty"
+
+class AccountSettingsSerializer(serializers.Serializer):
+    """What PATCH user/account/settings/ takes; every field is optional. Lengths count as
+    sent: the service drops surrounding spaces afterwards."""
+
+    name = StrictCharField(required=False, allow_blank=True, max_length=60, trim_whitespace=False)
+    bio = StrictCharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
+    website = serializers.RegexField(
+        r"^(?:https?://\S+)?$",
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="An http(s) URL, or empty",
     )
     is_private = serializers.BooleanField(
         required=False, help_text="Hide the profile and what hangs off it from others"
@@ -70,13 +81,19 @@ class AccountSettingsSerializer(serializers.Serializer):
     show_nsfw = serializers.BooleanField(
         required=False, help_text="Show uploads marked NSFW in listings"
     )
-    timezone = StrictCharField(
+    timezone = serializers.ChoiceField(
+        choices=_timezone_choices(),
         required=False,
         allow_blank=True,
-        max_length=64,
         help_text="An IANA zone (Europe/Madrid), or empty for the site's",
     )
-    email = StrictCharField(required=False, max_length=254)
+    # A malformed address is told the same words as a taken one (no account probing).
+    email = serializers.EmailField(
+        required=False,
+        max_length=254,
+        trim_whitespace=False,
+        error_messages={"invalid": EMAIL_REFUSED},
+    )
 
 
 class AccountUserSerializer(UserSerializer):
