@@ -99,6 +99,18 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/4/user/{username}/assets/avatar/"): mine(),
     ("POST", "/api/4/user/{username}/assets/background/"): mine(upload="source"),
     ("DELETE", "/api/4/user/{username}/assets/background/"): mine(),
+    # The caller's uploads.
+    ("POST", "/api/4/user/images/"): own_account(upload="source"),
+    ("GET", "/api/4/user/images/list/"): own_account(),
+    ("PATCH", "/api/4/user/images/bulk/"): own_account(
+        body={"image_ids": ["{image}"], "title": "Walked"}, bulk="image"
+    ),
+    ("DELETE", "/api/4/user/images/bulk/"): own_account(
+        body={"image_ids": ["{image}"]}, bulk="image"
+    ),
+    ("GET", "/api/4/user/images/{id}/"): mine(),
+    ("PATCH", "/api/4/user/images/{id}/"): mine(body={"title": "Walked"}),
+    ("DELETE", "/api/4/user/images/{id}/"): mine(),
     # The caller's albums.
     ("POST", "/api/4/user/albums/"): own_account(201, body={"name": "New"}),
     ("GET", "/api/4/user/albums/list/"): own_account(),
@@ -254,6 +266,41 @@ def test_each_operation_answers_each_role_as_the_table_says(
         body = response.json()
         assert body["status_code"] == response.status_code
         assert set(body) >= {"status_code", "error", "status_txt"}
+
+
+# The same calls once the owner's profile is private and the album (holding the image) is
+# private: what others saw above is now a 404, as for a thing that does not exist.
+HIDDEN = Row(owner=200, other=404, guest=404, staff=200)
+HIDDEN_FROM_USERS = Row(owner=200, other=404, guest=401, staff=200)
+PRIVATE: dict[tuple[str, str], Row] = {
+    ("GET", "/api/4/users/{username}/"): HIDDEN,
+    ("GET", "/api/4/users/{username}/images/"): HIDDEN,
+    ("GET", "/api/4/users/{username}/albums/"): HIDDEN,
+    ("GET", "/api/4/users/{username}/followers/"): HIDDEN,
+    ("GET", "/api/4/users/{username}/following/"): HIDDEN,
+    ("POST", "/api/4/user/images/{id}/like/"): HIDDEN_FROM_USERS,
+    ("DELETE", "/api/4/user/images/{id}/like/"): HIDDEN_FROM_USERS,
+    ("POST", "/api/4/user/albums/{id}/like/"): HIDDEN_FROM_USERS,
+    ("DELETE", "/api/4/user/albums/{id}/like/"): HIDDEN_FROM_USERS,
+    ("POST", "/api/4/users/{username}/follow/"): Row(owner=400, other=404, guest=401, staff=200),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(
+    ("method", "path"), sorted(PRIVATE), ids=[f"{m} {p}" for m, p in sorted(PRIVATE)]
+)
+def test_the_owners_private_things_are_a_404_to_others(
+    client: Client, world: World, method: str, path: str, role: str
+) -> None:
+    assert (method, path) in OPERATIONS
+    User.objects.filter(pk=world.owner.pk).update(is_private=True)
+    Album.objects.filter(pk=world.album.pk).update(privacy=Album.Privacy.PRIVATE)
+    row = PRIVATE[(method, path)]
+    response = _call(client, world, method, path, role, row)
+    assert response.status_code == row.expected(role), (
+        f"{method} {path} as {role}: {response.status_code} {response.content[:400]!r}"
+    )
 
 
 @pytest.fixture

@@ -85,7 +85,6 @@ REPORTED: dict[tuple[str, str], str] = {
     ("GET /api/4/users/{username}/albums/", "negative_data_rejection"): _PER_PAGE_EMPTY,
     ("GET /api/4/users/{username}/followers/", "negative_data_rejection"): _PER_PAGE_EMPTY,
     ("GET /api/4/users/{username}/following/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/user/images/list/", "negative_data_rejection"): _PER_PAGE_EMPTY,
     ("GET /api/4/user/albums/list/", "negative_data_rejection"): _PER_PAGE_EMPTY,
     ("GET /api/4/user/account/notifications/social/", "negative_data_rejection"): _PER_PAGE_EMPTY,
     ("GET /api/4/user/albums/{id}/contents/", "negative_data_rejection"): _PER_PAGE_EMPTY,
@@ -109,15 +108,6 @@ REPORTED: dict[tuple[str, str], str] = {
     ("PATCH /api/4/user/account/settings/", "positive_data_acceptance"): "D: `email` is "
     "documented as any string (no format: email) and unknown fields are refused while "
     "the body does not say additionalProperties: false",
-    ("GET /api/4/user/images/list/", "positive_data_acceptance"): "B: `album_id` is "
-    "documented as any string but must be an encoded id or `none` (400 otherwise); "
-    "per_page as above",
-    ("DELETE /api/4/user/images/bulk/", "positive_data_acceptance"): "B: `image_ids` is not "
-    "documented as required (a DELETE without it is schema-valid, refused with a 400)",
-    ("PATCH /api/4/user/images/bulk/", "positive_data_acceptance"): "B: " + _PATCH_REQUIRED,
-    ("PATCH /api/4/user/images/bulk/", "status_code_conformance"): "B: a category_id that "
-    "does not exist answers 404 Category not found, a status the operation does not "
-    "document (a bulk edit should refuse it with a 400 or report it per id)",
     ("DELETE /api/4/user/albums/bulk/", "positive_data_acceptance"): "A: `album_ids` is not "
     "documented as required (a DELETE without it is schema-valid, refused with a 400)",
     ("PATCH /api/4/user/albums/bulk/parent/", "positive_data_acceptance"): "A: " + _PATCH_REQUIRED,
