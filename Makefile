@@ -47,6 +47,7 @@ bench: $(STAMP)
 	$(PY) bench/hostile.py
 	$(PY) bench/upload_bodies.py
 	$(PY) bench/embedded_queue.py
+	$(PY) bench/listing.py
 
 clean:
 	rm -rf $(VENV) var
