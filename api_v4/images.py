@@ -112,6 +112,11 @@ _NSFW_SCHEMA = {
         {"type": "string", "enum": ["0", "1", "true", "false"]},
     ]
 }
+# Seconds as a JSON number: 0 (never), or 60 up to the one-year ceiling.
+_SECONDS = [
+    {"type": "integer", "enum": [0]},
+    {"type": "integer", "minimum": 60, "maximum": MAX_EXPIRATION_SECONDS},
+]
 # At most MAX_TAGS tags of at most MAX_TAG_LENGTH characters, comma-separated.
 _TAGS_TEXT = rf"^[^,]{{0,{MAX_TAG_LENGTH}}}(,[^,]{{0,{MAX_TAG_LENGTH}}}){{0,{MAX_TAGS - 1}}}$"
 
@@ -148,8 +153,7 @@ class _TagsField(serializers.Field):
                 "pattern": r"^(0|[0-9]{1,8}|P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?"
                 r"(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)$",
             },
-            {"type": "integer", "enum": [0]},
-            {"type": "integer", "minimum": 60, "maximum": MAX_EXPIRATION_SECONDS},
+            *_SECONDS,
         ],
         "nullable": True,
         "description": "An ISO-8601 duration (PT5M to P1Y) or seconds (60 to "
@@ -220,31 +224,42 @@ class ImageBulkEditSerializer(ImageEditSerializer):
         pass
 
 
-@extend_schema_field(
-    {
-        "oneOf": [{"type": "string", "format": "binary"}, {"type": "string"}],
-        "description": "A file, a base64 string (raw or a data: URI) or an http(s) URL",
+def _upload_body_schema(*, files: bool) -> dict[str, Any]:
+    """API V1's upload parameters, with "`source` or `image` is required" stated as a rule
+    of the schema (a serializer cannot say "one of these two")."""
+    source: dict[str, Any] = {
+        "type": "string",
+        "minLength": 1,
+        "description": "A base64 string (raw or a data: URI) or an http(s) URL"
+        + (", or a file" if files else ""),
     }
-)
-class _SourceField(serializers.Field):
-    pass
-
-
-class ImageUploadSerializer(serializers.Serializer):
-    """API V1's upload parameters. `source` or `image` is required."""
-
-    source = _SourceField(required=False, help_text="`source` or `image` is required")
-    image = _SourceField(required=False, help_text="ImgBB's name of `source`")
-    title = serializers.CharField(required=False, max_length=MAX_TITLE)
-    name = serializers.CharField(required=False, help_text="ImgBB's name of `title`")
-    description = serializers.CharField(required=False, max_length=MAX_DESCRIPTION)
-    tags = serializers.CharField(required=False, help_text="Comma-separated tags")
-    album_id = serializers.CharField(required=False, help_text="One of your albums")
-    category_id = serializers.IntegerField(required=False, min_value=1)
-    width = serializers.IntegerField(required=False, min_value=1, max_value=100_000)
-    expiration = _ExpirationField(required=False)
-    nsfw = _FlagField(required=False)
-    use_file_date = _FlagField(required=False, help_text="Admins only")
+    if files:
+        source = {"oneOf": [{"type": "string", "format": "binary"}, source]}
+    flag = _NSFW_SCHEMA
+    text: dict[str, Any] = {"type": "string"}
+    return {
+        "type": "object",
+        "description": "`source` or `image` is required.",
+        "properties": {
+            "source": source,
+            "image": {**source, "description": "ImgBB's name of `source`"},
+            "title": {**text, "maxLength": MAX_TITLE},
+            "name": {**text, "maxLength": MAX_TITLE, "description": "ImgBB's name of `title`"},
+            "description": {**text, "maxLength": MAX_DESCRIPTION},
+            "tags": {**text, "pattern": _TAGS_TEXT, "description": "Comma-separated tags"},
+            "album_id": {**text, "description": "One of your albums (encoded id)"},
+            "category_id": {"type": "integer", "minimum": 1},
+            "width": {"type": "integer", "minimum": 1, "maximum": 100_000},
+            "expiration": {
+                "oneOf": [text, *_SECONDS],
+                "description": "An ISO-8601 duration (PT5M to P1Y) or seconds "
+                f"(60 to {MAX_EXPIRATION_SECONDS}); 0: never",
+            },
+            "nsfw": flag,
+            "use_file_date": {**flag, "description": "Admins only"},
+        },
+        "anyOf": [{"required": ["source"]}, {"required": ["image"]}],
+    }
 
 
 class ImageDeletedSerializer(serializers.Serializer):
@@ -313,9 +328,9 @@ class ImageUploadView(UploadErrorsMixin, APIView):
             "required: a multipart file, a base64 string or an http(s) URL."
         ),
         request={
-            "multipart/form-data": ImageUploadSerializer,
-            "application/x-www-form-urlencoded": ImageUploadSerializer,
-            "application/json": ImageUploadSerializer,
+            "multipart/form-data": _upload_body_schema(files=True),
+            "application/x-www-form-urlencoded": _upload_body_schema(files=False),
+            "application/json": _upload_body_schema(files=False),
         },
         responses={
             200: ImageBodySerializer,
