@@ -92,11 +92,15 @@ REPORTED: dict[tuple[str, str], str] = {
     ("GET /api/4/explore/", "positive_data_acceptance"): _PER_PAGE,
     ("GET /api/4/tags/", "positive_data_acceptance"): _PER_PAGE,
     ("GET /api/4/users/list/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/users/{username}/images/", "positive_data_acceptance"): _PER_PAGE,
+    ("GET /api/4/users/{username}/images/", "positive_data_acceptance"): _PER_PAGE
+    + "; D: `album_id` is documented as any string, and one that is not an album id is "
+    "refused with a 400",
     ("GET /api/4/users/{username}/albums/", "positive_data_acceptance"): _PER_PAGE,
     ("GET /api/4/users/{username}/followers/", "positive_data_acceptance"): _PER_PAGE,
     ("GET /api/4/users/{username}/following/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/user/albums/list/", "positive_data_acceptance"): _PER_PAGE,
+    ("GET /api/4/user/albums/list/", "positive_data_acceptance"): _PER_PAGE
+    + "; A: `parent_id` is documented as any string, and one that is not an album id (nor "
+    "`root`) is refused with a 400",
     ("GET /api/4/user/account/notifications/social/", "positive_data_acceptance"): _PER_PAGE,
     ("GET /api/4/user/albums/{id}/contents/", "positive_data_acceptance"): _PER_PAGE,
     ("GET /api/4/search/", "positive_data_acceptance"): "D: `q` is required but documented "
