@@ -9,7 +9,9 @@ The rule for an album, for someone who is neither its owner nor staff:
 - public: listed and reachable;
 - link-only (`private_but_link`): reachable by its link, never listed;
 - password: reachable once unlocked with its password in this session, never listed;
-- private ("only me"): neither.
+- private ("only me"): neither;
+- listings also leave out the albums of a private profile (`is_private`), which stay
+  reachable by link like the rest of that profile's things.
 """
 
 from __future__ import annotations
@@ -120,7 +122,9 @@ def album_listed_for(*, viewer: Viewer, album: Album) -> bool:
     """May the album appear in a listing this viewer sees (profile, explore, search)?"""
     if _sees_all_of(viewer=viewer, album=album):
         return True
-    return album.privacy == Album.Privacy.PUBLIC and album.owner.is_active
+    owner = album.owner
+    # A private profile's albums are not listed for others, like the rest of the profile.
+    return album.privacy == Album.Privacy.PUBLIC and owner.is_active and not owner.is_private
 
 
 def albums_listed_filter(*, viewer: Viewer, prefix: str = "") -> Q:
@@ -128,7 +132,13 @@ def albums_listed_filter(*, viewer: Viewer, prefix: str = "") -> Q:
     (prefix "album__"), so listings of albums and of uploads share one definition."""
     if viewer.is_staff:
         return Q()
-    listed = Q(**{f"{prefix}privacy": Album.Privacy.PUBLIC, f"{prefix}owner__is_active": True})
+    listed = Q(
+        **{
+            f"{prefix}privacy": Album.Privacy.PUBLIC,
+            f"{prefix}owner__is_active": True,
+            f"{prefix}owner__is_private": False,
+        }
+    )
     if viewer.user_id is not None:
         listed |= Q(**{f"{prefix}owner_id": viewer.user_id})
     return listed

@@ -180,7 +180,7 @@ def paging_parameters(sorts: Mapping[str, Sort], default: str) -> list[OpenApiPa
         ),
         OpenApiParameter(
             "per_page",
-            int,
+            {"type": "integer", "minimum": 1, "maximum": MAX_PER_PAGE},
             description=f"Items per page, 1 to {MAX_PER_PAGE} (default {DEFAULT_PER_PAGE})",
         ),
         OpenApiParameter("sort", str, enum=list(sorts), default=default),

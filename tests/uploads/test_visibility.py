@@ -537,6 +537,21 @@ def test_albums_are_reachable_and_listed_by_their_privacy(
         assert albums_visible_to(viewer=insider).filter(pk=album.pk).exists()
 
 
+def test_a_private_profile_s_public_album_is_reachable_by_link_but_listed_only_for_insiders(
+    user: User, other_user: User, admin_user: User
+) -> None:
+    album = Album.objects.create(owner=user, name="A", privacy=Album.Privacy.PUBLIC)
+    User.objects.filter(pk=user.pk).update(is_private=True)
+    album = Album.objects.select_related("owner").get(pk=album.pk)
+    stranger = viewer_for_user(user=other_user)
+    assert album_visible_to(viewer=stranger, album=album)
+    assert not album_listed_for(viewer=stranger, album=album)
+    assert not albums_visible_to(viewer=stranger).filter(pk=album.pk).exists()
+    for insider in (viewer_for_user(user=user), viewer_for_user(user=admin_user)):
+        assert album_listed_for(viewer=insider, album=album)
+        assert albums_visible_to(viewer=insider).filter(pk=album.pk).exists()
+
+
 def test_the_albums_of_a_banned_owner_are_gone_for_others(user: User, other_user: User) -> None:
     album = Album.objects.create(owner=user, name="A", privacy=Album.Privacy.PUBLIC)
     User.objects.filter(pk=user.pk).update(is_active=False)
