@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import F, Model
 from django.db.models.functions import Greatest
@@ -41,10 +42,17 @@ class NotificationNotFound(Exception):
     """No such notification among the user's own."""
 
 
-def _bump(model: type[Model], pk: int, field: str, delta: int) -> None:
+def _bump(model: type[Model], pk: int, field: str, delta: int) -> int:
     # Floored at zero: a count that drifted never makes the update fail.
     value = F(field) + delta if delta > 0 else Greatest(F(field) + delta, 0)
-    model._default_manager.filter(pk=pk).update(**{field: value})
+    return model._default_manager.filter(pk=pk).update(**{field: value})
+
+
+def _refresh_likes(target: Model) -> None:
+    try:
+        target.refresh_from_db(fields=["likes"])
+    except ObjectDoesNotExist:
+        raise SocialTargetNotFound("Not found.") from None
 
 
 def _insert_once(model: type[Model], **fields: Any) -> bool:
@@ -94,17 +102,20 @@ def like_add(
     model, target, owner_id = _like_target(user=user, image=image, album=album, viewer=viewer)
     with transaction.atomic():
         created = _insert_once(Like, user=user, image=image, album=album)
-        if created:
-            _bump(model, target.pk, "likes", +1)
-            if owner_id is not None and owner_id != user.pk:
-                _notify(
-                    recipient_id=owner_id,
-                    actor=user,
-                    kind=Notification.Kind.LIKE,
-                    image=image,
-                    album=album,
-                )
-    target.refresh_from_db(fields=["likes"])
+        # The counter's UPDATE also tells whether the target still exists: deleted by a
+        # concurrent request, it matches no row, and the like is rolled back here instead
+        # of failing its foreign key check at commit (PostgreSQL checks it only then).
+        if created and not _bump(model, target.pk, "likes", +1):
+            raise SocialTargetNotFound("Not found.")
+        if created and owner_id is not None and owner_id != user.pk:
+            _notify(
+                recipient_id=owner_id,
+                actor=user,
+                kind=Notification.Kind.LIKE,
+                image=image,
+                album=album,
+            )
+    _refresh_likes(target)
     return created
 
 
@@ -130,7 +141,7 @@ def like_remove(
                     image=image,
                     album=album,
                 )
-    target.refresh_from_db(fields=["likes"])
+    _refresh_likes(target)
     return bool(deleted)
 
 

@@ -184,3 +184,13 @@ def test_two_unlikes_at_once_take_one_like_away() -> None:
     errors = _at_once(2, lambda: like_remove(user=fan, image=Image.objects.get(pk=image.pk)))
     assert not errors
     assert _likes(image) == 1 and Like.objects.count() == 1
+
+
+def test_liking_an_image_deleted_meanwhile_is_not_found_and_leaves_no_like(
+    user: User, other_user: User
+) -> None:
+    image = make_image(owner=other_user)
+    Image.objects.filter(pk=image.pk).delete()  # another request deleted it after we loaded it
+    with pytest.raises(SocialTargetNotFound):
+        like_add(user=user, image=image)
+    assert not Like.objects.exists() and not Notification.objects.exists()
