@@ -139,3 +139,23 @@ class BulkResult:
 
     def body(self) -> dict[str, Any]:
         return {"edited": self.edited, "failed": self.failed}
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """A boolean that a JSON body must send as `true`/`false` (DRF also takes 0, 1, "yes"
+    and more, which the schema's `boolean` does not allow); a form body, where every value
+    is text, may send `true`/`false`/`1`/`0`."""
+
+    _FORM = {"true": True, "false": False, "1": True, "0": False}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if isinstance(data, bool):
+            return data
+        request = self.context.get("request")
+        is_json = request is not None and (request.content_type or "").startswith(
+            "application/json"
+        )
+        if isinstance(data, str) and not is_json and data.strip().lower() in self._FORM:
+            return self._FORM[data.strip().lower()]
+        self.fail("invalid", input=data)
+        raise AssertionError("unreachable")

@@ -129,7 +129,7 @@ def _typed(model: type[Model], column: str, value: Any) -> Any:
 
 def per_page_of(request: Request) -> int:
     raw = request.query_params.get("per_page")
-    if raw is None or raw == "":
+    if raw is None:
         return DEFAULT_PER_PAGE
     if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_PER_PAGE:
         raise ValidationError({"per_page": f"A whole number from 1 to {MAX_PER_PAGE}."})
@@ -137,7 +137,7 @@ def per_page_of(request: Request) -> int:
 
 
 def sort_of(request: Request, sorts: Mapping[str, Sort], default: str) -> str:
-    name = request.query_params.get("sort") or default
+    name = request.query_params.get("sort", default)
     if name not in sorts:
         raise ValidationError({"sort": f"Unknown sort {name!r}: one of {', '.join(sorts)}."})
     return name

@@ -45,3 +45,24 @@ def error_responses(*statuses: int) -> dict[int, OpenApiResponse]:
         status: OpenApiResponse(ErrorSerializer, description=HTTPStatus(status).phrase)
         for status in statuses
     }
+
+
+# Request bodies whose unknown fields are refused with a 400: the schema says so
+# (`additionalProperties: false`), so clients and fuzzers know an extra field is an error.
+_CLOSED_COMPONENTS: set[str] = set()
+
+
+def closed_body(serializer: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """Class decorator: this request serializer's view refuses fields it does not declare."""
+    name = serializer.__name__.removesuffix("Serializer")
+    # drf-spectacular names a PATCH body "Patched<Name>" (all fields optional).
+    _CLOSED_COMPONENTS.update({name, f"Patched{name}"})
+    return serializer
+
+
+def close_bodies_hook(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: mark the closed bodies."""
+    for name, component in result.get("components", {}).get("schemas", {}).items():
+        if name in _CLOSED_COMPONENTS and component.get("type") == "object":
+            component["additionalProperties"] = False
+    return result

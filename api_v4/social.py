@@ -25,6 +25,7 @@ from albums.models import Album
 from api_v4.base import (
     PAGING,
     IsSiteUser,
+    StrictBooleanField,
     decode_or_404,
     id_path_parameter,
     not_found,
@@ -106,7 +107,7 @@ class NotificationBodySerializer(S.Serializer):
 
 
 class NotificationPatchSerializer(S.Serializer):
-    is_read = S.BooleanField(default=True, help_text="Read (default) or unread again")
+    is_read = StrictBooleanField(default=True, help_text="Read (default) or unread again")
 
 
 def _no_query(request: Request) -> None:
@@ -355,7 +356,7 @@ class NotificationView(APIView):
     def patch(self, request: Request, id: str) -> Response:
         _no_query(request)
         pk = decode_or_404(id, what="Notification")
-        serializer = NotificationPatchSerializer(data=request.data)
+        serializer = NotificationPatchSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         try:
             notification = notification_mark_read(

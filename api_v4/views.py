@@ -15,13 +15,14 @@ from rest_framework.views import APIView
 from accounts.models import ApiKey, User
 from accounts.services import (
     EMAIL_REFUSED,
+    WEBSITE_PATTERN,
     api_key_active,
     api_key_create,
     api_key_revoke,
     user_profile_update,
 )
-from api_v4.base import ALWAYS_ALLOWED, IsSiteUser, strict_query
-from api_v4.schema import error_responses
+from api_v4.base import ALWAYS_ALLOWED, IsSiteUser, StrictBooleanField, strict_query
+from api_v4.schema import closed_body, error_responses
 from api_v4.serializers import UserSerializer
 from uploads.representation import user_representation
 
@@ -62,6 +63,7 @@ def _timezone_choices() -> list[str]:
     return sorted(zoneinfo.available_timezones())
 
 
+@closed_body
 class AccountSettingsSerializer(serializers.Serializer):
     """What PATCH user/account/settings/ takes; every field is optional. Lengths count as
     sent: the service drops surrounding spaces afterwards."""
@@ -69,18 +71,17 @@ class AccountSettingsSerializer(serializers.Serializer):
     name = StrictCharField(required=False, allow_blank=True, max_length=60, trim_whitespace=False)
     bio = StrictCharField(required=False, allow_blank=True, max_length=500, trim_whitespace=False)
     website = serializers.RegexField(
-        r"^(?:https?://\S+)?$",
+        # The service's pattern, or empty (which clears the website).
+        rf"^(?:{WEBSITE_PATTERN.removeprefix('^').removesuffix('$')})?$",
         required=False,
         allow_blank=True,
         max_length=200,
         help_text="An http(s) URL, or empty",
     )
-    is_private = serializers.BooleanField(
+    is_private = StrictBooleanField(
         required=False, help_text="Hide the profile and what hangs off it from others"
     )
-    show_nsfw = serializers.BooleanField(
-        required=False, help_text="Show uploads marked NSFW in listings"
-    )
+    show_nsfw = StrictBooleanField(required=False, help_text="Show uploads marked NSFW in listings")
     timezone = serializers.ChoiceField(
         choices=_timezone_choices(),
         required=False,
@@ -139,7 +140,7 @@ class AccountSettingsView(APIView):
         if not hasattr(request.data, "keys"):
             raise exceptions.ValidationError({"body": "A JSON object or a form."})
         _refuse_unknown_fields(request.data, set(AccountSettingsSerializer().fields))
-        incoming = AccountSettingsSerializer(data=request.data)
+        incoming = AccountSettingsSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         try:
             user = user_profile_update(user=request.user, **incoming.validated_data)

@@ -89,3 +89,47 @@ def test_an_unknown_schema_format_is_a_json_404(client: Client) -> None:
     response = client.get("/api/4/schema/?format=xml")
     assert response.status_code == 404
     assert response.json()["status_code"] == 404
+
+
+def test_a_body_that_refuses_unknown_fields_says_so_in_the_schema(
+    schema: dict[str, Any],
+) -> None:
+    body = schema["components"]["schemas"]["PatchedAccountSettings"]
+    assert body["additionalProperties"] is False
+
+
+def test_per_page_is_documented_with_its_bounds(schema: dict[str, Any]) -> None:
+    parameters = schema["paths"]["/api/4/user/images/list/"]["get"]["parameters"]
+    per_page = next(p for p in parameters if p["name"] == "per_page")["schema"]
+    assert (per_page["minimum"], per_page["maximum"]) == (1, 100)
+
+
+@pytest.mark.parametrize("query", ["per_page=", "per_page=0", "per_page=101", "sort=", "sort=x"])
+def test_an_empty_or_out_of_range_paging_parameter_is_a_400(
+    client: Client, api_key: str, query: str
+) -> None:
+    response = client.get(f"/api/4/user/images/list/?{query}", HTTP_X_API_KEY=api_key)
+    assert response.status_code == 400
+    assert response.json()["status_code"] == 400
+
+
+@pytest.mark.parametrize("value", [1, 0, "true", "yes", None])
+def test_a_json_boolean_must_be_true_or_false(client: Client, api_key: str, value: object) -> None:
+    response = client.patch(
+        "/api/4/user/account/settings/",
+        {"is_private": value},
+        content_type="application/json",
+        HTTP_X_API_KEY=api_key,
+    )
+    assert response.status_code == 400
+
+
+def test_a_form_boolean_may_be_spelt_1_or_true(client: Client, api_key: str) -> None:
+    response = client.patch(
+        "/api/4/user/account/settings/",
+        "is_private=1&show_nsfw=true",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_X_API_KEY=api_key,
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["user"]["is_private"] == 1
