@@ -58,10 +58,6 @@ EXCLUDED_PATHS = (
 # Failures found and reported to the area that owns the route, not yet fixed there:
 # (operation, check) -> who and why. They are printed, not counted; remove an entry once
 # its fix lands (the run then holds the operation to the check again).
-_PER_PAGE = (
-    "foundation (api_v4.pagination.paging_parameters): per_page is documented without "
-    "minimum 1 and maximum 100, so per_page=0 is schema-valid and refused with a 400"
-)
 _SOURCE = (
     "the schema does not say that `source` or `image` is required, nor what a source must "
     "be (a file, base64 or an http(s) URL): a body without either, or with any other "
@@ -71,40 +67,17 @@ _PATCH_REQUIRED = (
     "drf-spectacular makes PATCH bodies partial (COMPONENT_SPLIT_PATCH): the ids list of a "
     "bulk PATCH is documented optional, so {} is schema-valid and refused (400)"
 )
-_PER_PAGE_EMPTY = (
-    "foundation (api_v4.pagination.per_page_of): an empty per_page= is read as the default "
-    "while the schema says integer (a documented default for empty, or a 400)"
-)
 REPORTED: dict[tuple[str, str], str] = {
-    ("GET /api/4/categories/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/explore/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/tags/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/users/list/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/search/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/users/{username}/images/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/users/{username}/albums/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/users/{username}/followers/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/users/{username}/following/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/user/albums/list/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/user/account/notifications/social/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/user/albums/{id}/contents/", "negative_data_rejection"): _PER_PAGE_EMPTY,
-    ("GET /api/4/categories/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/explore/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/tags/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/users/list/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/users/{username}/images/", "positive_data_acceptance"): _PER_PAGE
-    + "; D: `album_id` is documented as any string, and one that is not an album id is "
+    (
+        "GET /api/4/users/{username}/images/",
+        "positive_data_acceptance",
+    ): "D: `album_id` is documented as any string, and one that is not an album id is "
     "refused with a 400",
-    ("GET /api/4/users/{username}/albums/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/users/{username}/followers/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/users/{username}/following/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/user/albums/list/", "positive_data_acceptance"): _PER_PAGE
-    + "; A: `parent_id` is documented as any string, and one that is not an album id (nor "
+    (
+        "GET /api/4/user/albums/list/",
+        "positive_data_acceptance",
+    ): "A: `parent_id` is documented as any string, and one that is not an album id (nor "
     "`root`) is refused with a 400",
-    ("GET /api/4/user/account/notifications/social/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/user/albums/{id}/contents/", "positive_data_acceptance"): _PER_PAGE,
-    ("GET /api/4/search/", "positive_data_acceptance"): "D: `q` is required but documented "
-    "without minLength 1 (q= is refused with a 400); per_page as above",
     ("POST /api/4/user/images/", "positive_data_acceptance"): "B: " + _SOURCE,
     ("GET /api/4/user/images/list/", "positive_data_acceptance"): "B: `category_id` is "
     "documented as any integer, and one naming no category is refused with a 400 (an album "
@@ -112,9 +85,6 @@ REPORTED: dict[tuple[str, str], str] = {
     ("POST /api/1/upload", "positive_data_acceptance"): "API V1: " + _SOURCE,
     ("POST /api/4/user/{username}/assets/avatar/", "positive_data_acceptance"): "D: " + _SOURCE,
     ("POST /api/4/user/{username}/assets/background/", "positive_data_acceptance"): "D: " + _SOURCE,
-    ("PATCH /api/4/user/account/settings/", "positive_data_acceptance"): "D: `email` is "
-    "documented as any string (no format: email) and unknown fields are refused while "
-    "the body does not say additionalProperties: false",
     ("DELETE /api/4/user/albums/bulk/", "positive_data_acceptance"): "A: `album_ids` is not "
     "documented as required (a DELETE without it is schema-valid, refused with a 400)",
     ("PATCH /api/4/user/albums/bulk/parent/", "positive_data_acceptance"): "A: " + _PATCH_REQUIRED,
@@ -124,8 +94,6 @@ REPORTED: dict[tuple[str, str], str] = {
     "without minLength 1, and a blank name is refused with a 400",
     ("PATCH /api/4/user/albums/{id}/", "positive_data_acceptance"): "A: `name` is documented "
     "without minLength 1, and a blank name is refused with a 400",
-    ("PATCH /api/4/user/account/notifications/social/{id}/", "negative_data_rejection"): "C: "
-    "`is_read` is a JSON boolean but the integer 0 or 1 is accepted",
 }
 
 # Checks on whether the data was accepted or refused, which only JSON bodies can answer:
