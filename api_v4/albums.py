@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.validators import RegexValidator
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import URLPattern, path
@@ -27,12 +28,18 @@ from albums.models import Album
 from albums.selectors import album_children_visible_to, albums_of_owner
 from albums.services import AlbumError, album_create, album_move
 from api_v4.base import (
+    ENCODED_ID_FILTER_SCHEMA,
+    ID_LIST_TEXT_SCHEMA,
+    NOT_BLANK_PATTERN,
     PAGING,
     BulkResult,
     BulkResultSerializer,
+    IdListField,
     IsSiteUser,
+    WholeBodyMixin,
     bulk_ids_from,
     decode_or_404,
+    encoded_id_filter,
     id_path_parameter,
     not_found,
     strict_query,
@@ -86,7 +93,9 @@ def _id_field(**kwargs: Any) -> StrictCharField:
 
 
 class AlbumCreateSerializer(serializers.Serializer):
-    name = StrictCharField(max_length=100)
+    name = StrictCharField(
+        max_length=100, validators=[RegexValidator(NOT_BLANK_PATTERN, "Must not be blank.")]
+    )
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     parent_id = _id_field(help_text="The parent album's id; omit, null or empty: top level")
     privacy = serializers.ChoiceField(choices=PRIVACIES, default=Album.Privacy.PUBLIC)
@@ -102,7 +111,11 @@ class AlbumCreateSerializer(serializers.Serializer):
 class AlbumEditSerializer(serializers.Serializer):
     """Only the fields sent change."""
 
-    name = StrictCharField(required=False, max_length=100)
+    name = StrictCharField(
+        required=False,
+        max_length=100,
+        validators=[RegexValidator(NOT_BLANK_PATTERN, "Must not be blank.")],
+    )
     description = StrictCharField(required=False, allow_blank=True, max_length=2000)
     privacy = serializers.ChoiceField(choices=PRIVACIES, required=False)
     password = StrictCharField(
@@ -122,10 +135,8 @@ class WithImagesSerializer(serializers.Serializer):
     )
 
 
-class BulkParentSerializer(serializers.Serializer):
-    album_ids = serializers.ListField(
-        child=serializers.CharField(), help_text="Up to 100 ids: a JSON list or comma-separated"
-    )
+class BulkParentSerializer(WholeBodyMixin, serializers.Serializer):
+    album_ids = IdListField()
     parent_id = _id_field(help_text="The new parent album; null or empty: the top level")
 
 
@@ -260,7 +271,9 @@ class AlbumListView(APIView):
         parameters=[
             *paging_parameters(ALBUM_SORTS, "date_desc"),
             OpenApiParameter(
-                "parent_id", str, description="Sub-albums of this album; `root`: top level"
+                "parent_id",
+                ENCODED_ID_FILTER_SCHEMA,
+                description="Sub-albums of this album (encoded id); `root`: top level",
             ),
             OpenApiParameter("privacy", str, enum=PRIVACIES),
             OpenApiParameter("q", str, description="Name contains (case-insensitive)"),
@@ -274,13 +287,11 @@ class AlbumListView(APIView):
         parent = query.get("parent_id")
         if parent == "root":
             albums = albums.filter(parent__isnull=True)
-        elif parent:
-            try:
-                albums = albums.filter(parent_id=decode_id(parent))
-            except InvalidEncodedId:
-                raise exceptions.ValidationError({"parent_id": "Not an album id."}) from None
+        elif parent is not None:
+            parent_pk = encoded_id_filter(parent, name="parent_id")
+            albums = albums.filter(parent_id=parent_pk) if parent_pk else albums.none()
         privacy = query.get("privacy")
-        if privacy:
+        if privacy is not None:
             if privacy not in PRIVACIES:
                 raise exceptions.ValidationError({"privacy": f"One of {', '.join(PRIVACIES)}."})
             albums = albums.filter(privacy=privacy)
@@ -381,7 +392,8 @@ class AlbumBulkDeleteView(APIView):
         parameters=[
             OpenApiParameter(
                 "album_ids",
-                str,
+                ID_LIST_TEXT_SCHEMA,
+                required=True,
                 description="Up to 100 ids, comma-separated (or a JSON list in the body)",
             ),
             _WITH_IMAGES,

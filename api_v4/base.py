@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter
+from drf_spectacular.utils import OpenApiParameter, extend_schema_field
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
 
@@ -159,3 +159,61 @@ class StrictBooleanField(serializers.BooleanField):
             return self._FORM[data.strip().lower()]
         self.fail("invalid", input=data)
         raise AssertionError("unreachable")
+
+
+# An id of a bulk list, and the comma-separated text of them (blanks between commas are
+# skipped, so the text must hold one id at least).
+ONE_ID_SCHEMA = {"type": "string", "pattern": r"\S"}
+ID_LIST_TEXT_SCHEMA = {"type": "string", "pattern": r"[^,\s]"}
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "array", "items": ONE_ID_SCHEMA, "minItems": 1, "maxItems": BULK_LIMIT},
+            ID_LIST_TEXT_SCHEMA,
+        ],
+        "description": f"Up to {BULK_LIMIT} encoded ids: a JSON list or a comma-separated string",
+    }
+)
+class IdListField(serializers.Field):
+    """A bulk request's ids (see `id_list`), documented as both spellings it takes."""
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        return id_list(data, name=self.field_name)
+
+    def to_representation(self, value: Any) -> Any:
+        return value
+
+
+class WholeBodyMixin:
+    """drf-spectacular documents a PATCH body as partial (every field optional); a bulk
+    PATCH needs its ids, so its body is documented whole."""
+
+    @property
+    def partial(self) -> bool:
+        return False
+
+    @partial.setter
+    def partial(self, value: bool) -> None:
+        pass
+
+
+# A name must hold a character that is whitespace neither to Python (which strips it) nor
+# to the schema's regular expressions (ECMAScript's \s), so what the schema allows is taken.
+NOT_BLANK_PATTERN = r"[^\s\x1c-\x1f\x85\ufeff]"
+
+
+# An encoded id as a list filter takes it: letters and digits. One that names nothing
+# (or decodes to no id at all) filters to an empty list, like someone else's album does.
+ENCODED_ID_FILTER_SCHEMA = {"type": "string", "pattern": "^[0-9A-Za-z]{1,32}$"}
+
+
+def encoded_id_filter(value: str, *, name: str) -> int | None:
+    """The id a filter names; None when it is well formed but names no id; 400 otherwise."""
+    if not value.isascii() or not value.isalnum() or len(value) > 32:
+        raise exceptions.ValidationError({name: "An encoded id (letters and digits)."})
+    try:
+        return decode_id(value)
+    except InvalidEncodedId:
+        return None

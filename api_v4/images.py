@@ -30,11 +30,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api_v4.base import (
-    BULK_LIMIT,
+    ID_LIST_TEXT_SCHEMA,
     PAGING,
     BulkResult,
     BulkResultSerializer,
+    IdListField,
     IsSiteUser,
+    WholeBodyMixin,
     bulk_ids_from,
     id_path_parameter,
     not_found,
@@ -189,39 +191,10 @@ class ImageEditSerializer(serializers.Serializer):
     is_approved = _FlagField(required=False, help_text="Staff only (403 for others)")
 
 
-# An id of a bulk list, and the comma-separated text of them (blanks between commas are
-# skipped, so the text must hold one id at least).
-_ONE_ID = {"type": "string", "pattern": r"\S"}
-_ID_LIST_TEXT = {"type": "string", "pattern": r"[^,\s]"}
-
-
-@extend_schema_field(
-    {
-        "oneOf": [
-            {"type": "array", "items": _ONE_ID, "minItems": 1, "maxItems": BULK_LIMIT},
-            _ID_LIST_TEXT,
-        ],
-        "description": "Up to 100 encoded ids: a JSON list, or one comma-separated string",
-    }
-)
-class _IdsField(serializers.Field):
-    pass
-
-
-class ImageBulkEditSerializer(ImageEditSerializer):
+class ImageBulkEditSerializer(WholeBodyMixin, ImageEditSerializer):
     """`image_ids` and the fields to set on each upload."""
 
-    image_ids = _IdsField()
-
-    # drf-spectacular documents a PATCH body as partial (every field optional), but this
-    # one needs `image_ids`: the body is whole.
-    @property
-    def partial(self) -> bool:
-        return False
-
-    @partial.setter
-    def partial(self, value: bool) -> None:
-        pass
+    image_ids = IdListField()
 
 
 def _upload_body_schema(*, files: bool) -> dict[str, Any]:
@@ -479,7 +452,7 @@ def _list_parameters() -> list[OpenApiParameter]:
             {"type": "string", "maxLength": MAX_TAG_LENGTH},
             description="A tag name (any case)",
         ),
-        OpenApiParameter("category_id", {"type": "integer", "minimum": 1}),
+        OpenApiParameter("category_id", {"type": "integer", "minimum": 1, "maximum": 10**18 - 1}),
         OpenApiParameter("nsfw", int, enum=[0, 1]),
         OpenApiParameter("is_approved", int, enum=[0, 1]),
         OpenApiParameter("date_from", OpenApiTypes.DATE, description="Uploaded on or after"),
@@ -592,7 +565,7 @@ class ImageBulkView(UploadErrorsMixin, APIView):
         parameters=[
             OpenApiParameter(
                 "image_ids",
-                _ID_LIST_TEXT,
+                ID_LIST_TEXT_SCHEMA,
                 required=True,
                 description="Up to 100 ids, comma-separated (or a JSON list in the body)",
             )

@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.urls import URLPattern, path
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions, permissions, serializers
+from rest_framework import permissions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -27,7 +27,15 @@ from accounts.models import User
 from accounts.selectors import user_get_by_username, user_profile_for, users_listed
 from albums.selectors import albums_visible_to
 from api_v4 import discovery
-from api_v4.base import PAGING, IsSiteUser, not_found, strict_query, viewer_of
+from api_v4.base import (
+    ENCODED_ID_FILTER_SCHEMA,
+    PAGING,
+    IsSiteUser,
+    encoded_id_filter,
+    not_found,
+    strict_query,
+    viewer_of,
+)
 from api_v4.discovery import choice_param, shows_nsfw, text_param, text_parameter
 from api_v4.pagination import Sort, keyset_page, paging_parameters
 from api_v4.schema import error_responses
@@ -38,7 +46,6 @@ from api_v4.serializers import (
     UserListSerializer,
 )
 from api_v4.views import AccountSettingsView, ApiKeyView
-from chevereto.core.encoding import InvalidEncodedId, decode_id
 from chevereto.core.errors import error_body
 from uploads import sources
 from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, UploadError, too_big
@@ -326,7 +333,9 @@ class UserImagesView(APIView):
         parameters=[
             USERNAME,
             OpenApiParameter("type", str, enum=list(MEDIA_TYPES)),
-            OpenApiParameter("album_id", str, description="Only this album's (encoded id)"),
+            OpenApiParameter(
+                "album_id", ENCODED_ID_FILTER_SCHEMA, description="Only this album's (encoded id)"
+            ),
             *paging_parameters(IMAGE_SORTS, "date_desc"),
         ],
         responses={200: ImageListSerializer, **_PUBLIC_ERRORS},
@@ -342,11 +351,9 @@ class UserImagesView(APIView):
             images_media_filter(media), user=owner
         )
         album = request.query_params.get("album_id")
-        if album:
-            try:
-                images = images.filter(album_id=decode_id(album))
-            except InvalidEncodedId:
-                raise exceptions.ValidationError({"album_id": "Not an album id."}) from None
+        if album is not None:
+            album_pk = encoded_id_filter(album, name="album_id")
+            images = images.filter(album_id=album_pk) if album_pk else images.none()
         page = keyset_page(
             request, images.prefetch_related("tags"), sorts=IMAGE_SORTS, default="date_desc"
         )
