@@ -33,6 +33,7 @@ from uploads.upload_request import (
     close_streamed,
     open_source,
     pick_source,
+    upload_body_schema,
     upload_options,
 )
 
@@ -56,6 +57,13 @@ def _error(exc: UploadError) -> Response:
     )
 
 
+# What API V1's body takes besides the upload itself.
+_V1_EXTRA = {
+    "key": {"type": "string", "description": "API key (legacy; prefer X-API-Key)"},
+    "format": {"type": "string", "enum": ["json", "txt", "redirect"], "default": "json"},
+}
+
+
 class UploadView(APIView):
     """Upload one image or video. See /api-v1 for the parameters."""
 
@@ -74,25 +82,15 @@ class UploadView(APIView):
         ),
         parameters=[
             OpenApiParameter("key", str, description="API key (legacy; prefer X-API-Key)"),
-            OpenApiParameter("source", str, description="Image URL or base64 (or a file by POST)"),
-            OpenApiParameter("image", str, description="ImgBB-style alias of source"),
-            OpenApiParameter("title", str),
-            OpenApiParameter("name", str, description="ImgBB-style alias of title"),
-            OpenApiParameter("description", str),
-            OpenApiParameter("tags", str, description="Comma-separated tags"),
-            OpenApiParameter(
-                "album_id", str, description="Encoded album id, owned by the key's user"
-            ),
-            OpenApiParameter("category_id", int),
-            OpenApiParameter("width", int, description="Resize to this width"),
-            OpenApiParameter(
-                "expiration", str, description="ISO-8601 duration (PT5M..P1Y) or seconds"
-            ),
-            OpenApiParameter("nsfw", int, enum=[0, 1]),
-            OpenApiParameter("format", str, enum=["json", "txt", "redirect"]),
-            OpenApiParameter("use_file_date", int, enum=[0, 1], description="Admins only"),
         ],
-        request=None,
+        # The body of every POST client (Chevereto's, ImgBB's, ShareX): "`source` or
+        # `image` is required" is a rule of this schema. (V1.1 also takes the same
+        # parameters in the query string of a GET, which the schema leaves out.)
+        request={
+            "multipart/form-data": upload_body_schema(files=True, extra=_V1_EXTRA),
+            "application/x-www-form-urlencoded": upload_body_schema(files=False, extra=_V1_EXTRA),
+            "application/json": upload_body_schema(files=False, extra=_V1_EXTRA),
+        },
         responses={
             200: dict,
             400: dict,

@@ -42,11 +42,12 @@ from api_v4.base import (
     encoded_id_filter,
     id_path_parameter,
     not_found,
+    refuse_unknown_fields,
     strict_query,
     viewer_of,
 )
 from api_v4.pagination import PagingSerializer, Sort, keyset_page, paging_parameters
-from api_v4.schema import error_responses
+from api_v4.schema import closed_body, error_responses
 from api_v4.serializers import (
     AlbumBodySerializer,
     AlbumListSerializer,
@@ -92,6 +93,7 @@ def _id_field(**kwargs: Any) -> StrictCharField:
     return StrictCharField(required=False, allow_null=True, allow_blank=True, **kwargs)
 
 
+@closed_body
 class AlbumCreateSerializer(serializers.Serializer):
     name = StrictCharField(
         max_length=100, validators=[RegexValidator(NOT_BLANK_PATTERN, "Must not be blank.")]
@@ -108,6 +110,7 @@ class AlbumCreateSerializer(serializers.Serializer):
     )
 
 
+@closed_body
 class AlbumEditSerializer(serializers.Serializer):
     """Only the fields sent change."""
 
@@ -246,6 +249,7 @@ class AlbumCreateView(APIView):
     )
     def post(self, request: Request) -> Response:
         strict_query(request, ())
+        refuse_unknown_fields(request.data, AlbumCreateSerializer().fields)
         data = _validated(AlbumCreateSerializer, request.data)
         parent = _parent_or_400(data.get("parent_id"), owner_id=request.user.pk)
         try:
@@ -326,6 +330,7 @@ class AlbumView(APIView):
     def patch(self, request: Request, id: str) -> Response:
         strict_query(request, ())
         album = _album_or_404(request, id)
+        refuse_unknown_fields(request.data, AlbumEditSerializer().fields)
         data = _validated(AlbumEditSerializer, request.data)
         edits = {k: data[k] for k in ("name", "description", "privacy", "password") if k in data}
         if "cover_id" in data:

@@ -217,3 +217,12 @@ def encoded_id_filter(value: str, *, name: str) -> int | None:
         return decode_id(value)
     except InvalidEncodedId:
         return None
+
+
+def refuse_unknown_fields(data: Any, known: Iterable[str]) -> None:
+    """A misspelt field silently ignored would look like a change that was made: bodies
+    marked `closed_body` (api_v4.schema) refuse fields they do not declare."""
+    names = set(data.keys()) if hasattr(data, "keys") else set()
+    unknown = sorted(names - set(known) - ALWAYS_ALLOWED - {"csrfmiddlewaretoken"})
+    if unknown:
+        raise exceptions.ValidationError({name: "Unknown field." for name in unknown[:10]})

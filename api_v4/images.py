@@ -75,8 +75,11 @@ from uploads.representation import image_representation
 from uploads.selectors import image_of_actor, images_owned_by
 from uploads.services import image_delete, image_upload
 from uploads.upload_request import (
+    FLAG_SCHEMA,
     OPTION_FIELDS,
+    SECONDS_SCHEMAS,
     SOURCE_FIELDS,
+    TAGS_TEXT_PATTERN,
     Field,
     UserLimits,
     body_error,
@@ -85,6 +88,7 @@ from uploads.upload_request import (
     close_streamed,
     open_source,
     pick_source,
+    upload_body_schema,
     upload_options,
 )
 
@@ -107,23 +111,8 @@ class UploadErrorsMixin:
 
 # --- Schema: request bodies -----------------------------------------------------------------
 
-_NSFW_SCHEMA = {
-    "oneOf": [
-        {"type": "boolean"},
-        {"type": "integer", "enum": [0, 1]},
-        {"type": "string", "enum": ["0", "1", "true", "false"]},
-    ]
-}
-# Seconds as a JSON number: 0 (never), or 60 up to the one-year ceiling.
-_SECONDS = [
-    {"type": "integer", "enum": [0]},
-    {"type": "integer", "minimum": 60, "maximum": MAX_EXPIRATION_SECONDS},
-]
-# At most MAX_TAGS tags of at most MAX_TAG_LENGTH characters, comma-separated.
-_TAGS_TEXT = rf"^[^,]{{0,{MAX_TAG_LENGTH}}}(,[^,]{{0,{MAX_TAG_LENGTH}}}){{0,{MAX_TAGS - 1}}}$"
 
-
-@extend_schema_field(_NSFW_SCHEMA)
+@extend_schema_field(FLAG_SCHEMA)
 class _FlagField(serializers.Field):
     pass
 
@@ -131,7 +120,7 @@ class _FlagField(serializers.Field):
 @extend_schema_field(
     {
         "oneOf": [
-            {"type": "string", "pattern": _TAGS_TEXT},
+            {"type": "string", "pattern": TAGS_TEXT_PATTERN},
             {
                 "type": "array",
                 "maxItems": MAX_TAGS,
@@ -155,7 +144,7 @@ class _TagsField(serializers.Field):
                 "pattern": r"^(0|[0-9]{1,8}|P(?!$)([0-9]+Y)?([0-9]+M)?([0-9]+W)?([0-9]+D)?"
                 r"(T(?=[0-9])([0-9]+H)?([0-9]+M)?([0-9]+S)?)?)$",
             },
-            *_SECONDS,
+            *SECONDS_SCHEMAS,
         ],
         "nullable": True,
         "description": "An ISO-8601 duration (PT5M to P1Y) or seconds (60 to "
@@ -195,44 +184,6 @@ class ImageBulkEditSerializer(WholeBodyMixin, ImageEditSerializer):
     """`image_ids` and the fields to set on each upload."""
 
     image_ids = IdListField()
-
-
-def _upload_body_schema(*, files: bool) -> dict[str, Any]:
-    """API V1's upload parameters, with "`source` or `image` is required" stated as a rule
-    of the schema (a serializer cannot say "one of these two")."""
-    source: dict[str, Any] = {
-        "type": "string",
-        "minLength": 1,
-        "description": "A base64 string (raw or a data: URI) or an http(s) URL"
-        + (", or a file" if files else ""),
-    }
-    if files:
-        source = {"oneOf": [{"type": "string", "format": "binary"}, source]}
-    flag = _NSFW_SCHEMA
-    text: dict[str, Any] = {"type": "string"}
-    return {
-        "type": "object",
-        "description": "`source` or `image` is required.",
-        "properties": {
-            "source": source,
-            "image": {**source, "description": "ImgBB's name of `source`"},
-            "title": {**text, "maxLength": MAX_TITLE},
-            "name": {**text, "maxLength": MAX_TITLE, "description": "ImgBB's name of `title`"},
-            "description": {**text, "maxLength": MAX_DESCRIPTION},
-            "tags": {**text, "pattern": _TAGS_TEXT, "description": "Comma-separated tags"},
-            "album_id": {**text, "description": "One of your albums (encoded id)"},
-            "category_id": {"type": "integer", "minimum": 1},
-            "width": {"type": "integer", "minimum": 1, "maximum": 100_000},
-            "expiration": {
-                "oneOf": [text, *_SECONDS],
-                "description": "An ISO-8601 duration (PT5M to P1Y) or seconds "
-                f"(60 to {MAX_EXPIRATION_SECONDS}); 0: never",
-            },
-            "nsfw": flag,
-            "use_file_date": {**flag, "description": "Admins only"},
-        },
-        "anyOf": [{"required": ["source"]}, {"required": ["image"]}],
-    }
 
 
 class ImageDeletedSerializer(serializers.Serializer):
@@ -301,9 +252,9 @@ class ImageUploadView(UploadErrorsMixin, APIView):
             "required: a multipart file, a base64 string or an http(s) URL."
         ),
         request={
-            "multipart/form-data": _upload_body_schema(files=True),
-            "application/x-www-form-urlencoded": _upload_body_schema(files=False),
-            "application/json": _upload_body_schema(files=False),
+            "multipart/form-data": upload_body_schema(files=True),
+            "application/x-www-form-urlencoded": upload_body_schema(files=False),
+            "application/json": upload_body_schema(files=False),
         },
         responses={
             200: ImageBodySerializer,

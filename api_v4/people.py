@@ -18,7 +18,7 @@ from django.http import HttpRequest
 from django.urls import URLPattern, path
 from django.utils.datastructures import MultiValueDict
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import permissions
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -55,6 +55,7 @@ from uploads.policy import largest_upload_bytes, max_upload_bytes
 from uploads.profile_assets import profile_image_clear, profile_image_precheck, profile_image_set
 from uploads.representation import album_representation, image_representation, user_representation
 from uploads.search import MEDIA_TYPES, images_listed, images_media_filter, users_search
+from uploads.upload_request import source_body_schema
 
 USERNAME = OpenApiParameter(
     "username", str, OpenApiParameter.PATH, description="The user's username (any case)"
@@ -92,13 +93,6 @@ class _Limits:
     def upload_limit_for_key(self, raw: str) -> int:
         # The caller was authenticated before the body was read; a key in it changes nothing.
         return self.initial_upload_limit()
-
-
-class ProfileImageSourceSerializer(serializers.Serializer):
-    source = serializers.CharField(
-        required=False, help_text="The picture: a multipart file, base64 or an http(s) URL"
-    )
-    image = serializers.CharField(required=False, help_text="Alias of source")
 
 
 def _close_streamed(request: Request) -> None:
@@ -209,9 +203,9 @@ class AvatarView(_ProfileImageView):
         summary="Set a profile picture (square, 256 px)",
         parameters=[USERNAME],
         request={
-            "multipart/form-data": ProfileImageSourceSerializer,
-            "application/x-www-form-urlencoded": ProfileImageSourceSerializer,
-            "application/json": ProfileImageSourceSerializer,
+            "multipart/form-data": source_body_schema(files=True),
+            "application/x-www-form-urlencoded": source_body_schema(files=False),
+            "application/json": source_body_schema(files=False),
         },
         responses={200: UserBodySerializer, **_IMAGE_ERRORS},
     )
@@ -237,9 +231,9 @@ class BackgroundView(_ProfileImageView):
         summary="Set a profile background (at most 1920 px wide)",
         parameters=[USERNAME],
         request={
-            "multipart/form-data": ProfileImageSourceSerializer,
-            "application/x-www-form-urlencoded": ProfileImageSourceSerializer,
-            "application/json": ProfileImageSourceSerializer,
+            "multipart/form-data": source_body_schema(files=True),
+            "application/x-www-form-urlencoded": source_body_schema(files=False),
+            "application/json": source_body_schema(files=False),
         },
         responses={200: UserBodySerializer, **_IMAGE_ERRORS},
     )

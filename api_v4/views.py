@@ -21,7 +21,7 @@ from accounts.services import (
     api_key_revoke,
     user_profile_update,
 )
-from api_v4.base import ALWAYS_ALLOWED, IsSiteUser, StrictBooleanField, strict_query
+from api_v4.base import IsSiteUser, StrictBooleanField, refuse_unknown_fields, strict_query
 from api_v4.schema import closed_body, error_responses
 from api_v4.serializers import UserSerializer
 from uploads.representation import user_representation
@@ -118,14 +118,6 @@ def account_representation(user: User, request: Request) -> dict[str, object]:
     }
 
 
-def _refuse_unknown_fields(data: Any, known: set[str]) -> None:
-    """A misspelt field silently ignored would look like a change that was made."""
-    names = set(data.keys()) if hasattr(data, "keys") else set()
-    unknown = sorted(names - known - ALWAYS_ALLOWED)
-    if unknown:
-        raise exceptions.ValidationError({name: "Unknown field." for name in unknown[:10]})
-
-
 class AccountSettingsView(APIView):
     permission_classes = [IsSiteUser]
 
@@ -139,7 +131,7 @@ class AccountSettingsView(APIView):
         strict_query(request, ())
         if not hasattr(request.data, "keys"):
             raise exceptions.ValidationError({"body": "A JSON object or a form."})
-        _refuse_unknown_fields(request.data, set(AccountSettingsSerializer().fields))
+        refuse_unknown_fields(request.data, AccountSettingsSerializer().fields)
         incoming = AccountSettingsSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
         try:

@@ -22,7 +22,14 @@ from rest_framework import exceptions
 from chevereto.core.encoding import InvalidEncodedId, decode_id
 from uploads import params, sources
 from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, UploadError, too_big
-from uploads.params import ascii_int
+from uploads.params import (
+    MAX_DESCRIPTION,
+    MAX_EXPIRATION_SECONDS,
+    MAX_TAG_LENGTH,
+    MAX_TAGS,
+    MAX_TITLE,
+    ascii_int,
+)
 from uploads.policy import invalid_album, largest_upload_bytes, max_upload_bytes, upload_precheck
 
 # Multipart boundaries and the other fields cost a little more than the file itself; base64
@@ -188,3 +195,72 @@ def close_streamed(request: Any) -> None:
         for item in held:
             if isinstance(item, sources.SourceFile):
                 item.close()
+
+
+# --- The upload body as the API schemas describe it -------------------------------------
+# A flag as the upload takes it: JSON true/false, 0/1, or the text of either.
+FLAG_SCHEMA = {
+    "oneOf": [
+        {"type": "boolean"},
+        {"type": "integer", "enum": [0, 1]},
+        {"type": "string", "enum": ["0", "1", "true", "false"]},
+    ]
+}
+# Seconds as a JSON number: 0 (never), or 60 up to the one-year ceiling.
+SECONDS_SCHEMAS = [
+    {"type": "integer", "enum": [0]},
+    {"type": "integer", "minimum": 60, "maximum": MAX_EXPIRATION_SECONDS},
+]
+# At most MAX_TAGS tags of at most MAX_TAG_LENGTH characters, comma-separated.
+TAGS_TEXT_PATTERN = (
+    rf"^[^,]{{0,{MAX_TAG_LENGTH}}}(,[^,]{{0,{MAX_TAG_LENGTH}}}){{0,{MAX_TAGS - 1}}}$"
+)
+
+
+def source_body_schema(*, files: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A body carrying a file to ingest, with "`source` or `image` is required" stated as a
+    rule of the schema (a serializer cannot say "one of these two"); `extra` adds fields."""
+    source: dict[str, Any] = {
+        "type": "string",
+        "minLength": 1,
+        "description": "A base64 string (raw or a data: URI) or an http(s) URL"
+        + (", or a file" if files else ""),
+    }
+    if files:
+        source = {"oneOf": [{"type": "string", "format": "binary"}, source]}
+    return {
+        "type": "object",
+        "description": "`source` or `image` is required.",
+        "properties": {
+            "source": source,
+            "image": {**source, "description": "ImgBB's name of `source`"},
+            **(extra or {}),
+        },
+        "anyOf": [{"required": ["source"]}, {"required": ["image"]}],
+    }
+
+
+def upload_body_schema(*, files: bool, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """API V1's upload parameters (the body of both APIs' uploads)."""
+    flag = FLAG_SCHEMA
+    text: dict[str, Any] = {"type": "string"}
+    return source_body_schema(
+        files=files,
+        extra={
+            "title": {**text, "maxLength": MAX_TITLE},
+            "name": {**text, "maxLength": MAX_TITLE, "description": "ImgBB's name of `title`"},
+            "description": {**text, "maxLength": MAX_DESCRIPTION},
+            "tags": {**text, "pattern": TAGS_TEXT_PATTERN, "description": "Comma-separated tags"},
+            "album_id": {**text, "description": "One of your albums (encoded id)"},
+            "category_id": {"type": "integer", "minimum": 1},
+            "width": {"type": "integer", "minimum": 1, "maximum": 100_000},
+            "expiration": {
+                "oneOf": [text, *SECONDS_SCHEMAS],
+                "description": "An ISO-8601 duration (PT5M to P1Y) or seconds "
+                f"(60 to {MAX_EXPIRATION_SECONDS}); 0: never",
+            },
+            "nsfw": flag,
+            "use_file_date": {**flag, "description": "Admins only"},
+            **(extra or {}),
+        },
+    )
