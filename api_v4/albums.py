@@ -57,7 +57,10 @@ from api_v4.serializers import (
 from chevereto.core.encoding import InvalidEncodedId, decode_id
 from uploads.album_services import album_delete, album_edit
 from uploads.models import Image
-from uploads.representation import album_representation, image_representation
+from uploads.representation import (
+    album_representation,
+    images_representation,
+)
 from uploads.selectors import album_images_visible_to
 
 ALBUM_SORTS = {
@@ -373,7 +376,7 @@ class AlbumContentsView(APIView):
         strict_query(request, PAGING)
         album = _album_or_404(request, id)
         viewer = viewer_of(request)
-        images = album_images_visible_to(viewer=viewer, album=album).prefetch_related("tags")
+        images = album_images_visible_to(viewer=viewer, album=album)
         page = keyset_page(request, images, sorts=IMAGE_SORTS, default="date_desc")
         children: list[Album] = []
         if not request.query_params.get("cursor"):
@@ -382,7 +385,7 @@ class AlbumContentsView(APIView):
             {
                 "album": album_representation(album, request),
                 "albums": [album_representation(child, request) for child in children],
-                "images": [image_representation(image, request) for image in page.items],
+                "images": images_representation(page.items, request),
                 **page.links,
             }
         )

@@ -24,7 +24,7 @@ from uploads.models import Category, Tag
 from uploads.representation import (
     Urls,
     album_representation,
-    image_representation,
+    images_representation,
     user_representation,
 )
 from uploads.search import MEDIA_TYPES, QUERY_MAX, SEARCH_TYPES, images_explore, search, tags_listed
@@ -122,9 +122,7 @@ class ExploreView(APIView):
             viewer=viewer_of(request), show_nsfw=shows_nsfw(request), sort=sort, media=media
         )
         page = keyset_page(request, images, sorts=EXPLORE_SORTS, default="recent")
-        return Response(
-            {"images": [image_representation(i, request) for i in page.items], **page.links}
-        )
+        return Response({"images": images_representation(page.items, request), **page.links})
 
 
 SearchResultsSerializer = PolymorphicProxySerializer(
@@ -160,11 +158,9 @@ class SearchView(APIView):
         results = search(viewer=viewer_of(request), show_nsfw=shows_nsfw(request), q=q, kind=kind)
         sorts = _USER_SEARCH_SORTS if kind == "users" else SEARCH_SORTS
         page = keyset_page(request, results, sorts=sorts, default="date_desc")
-        show = {
-            "images": image_representation,
-            "albums": album_representation,
-            "users": user_representation,
-        }[kind]
+        if kind == "images":
+            return Response({kind: images_representation(page.items, request), **page.links})
+        show = album_representation if kind == "albums" else user_representation
         return Response({kind: [show(item, request) for item in page.items], **page.links})
 
 

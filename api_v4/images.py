@@ -71,7 +71,7 @@ from uploads.params import (
 )
 from uploads.parsers import SafeJSONParser, StreamingFormParser, StreamingMultiPartParser
 from uploads.policy import max_upload_bytes
-from uploads.representation import image_representation
+from uploads.representation import image_representation, images_representation
 from uploads.selectors import image_of_actor, images_owned_by
 from uploads.services import image_delete, image_upload
 from uploads.upload_request import (
@@ -431,11 +431,8 @@ class ImageListView(APIView):
         strict_query(request, PAGING | LIST_FILTERS)
         images = _filtered(images_owned_by(owner=request.user), request.query_params)
         # One query for the page and one for its tags, whatever its length.
-        images = images.prefetch_related("tags")
         page = keyset_page(request, images, sorts=IMAGE_SORTS, default="date_desc")
-        return Response(
-            {"images": [_represent(image, request) for image in page.items], **page.links}
-        )
+        return Response({"images": images_representation(page.items, request), **page.links})
 
 
 # --- One upload ----------------------------------------------------------------------------

@@ -53,7 +53,11 @@ from uploads.params import ascii_int
 from uploads.parsers import SafeJSONParser, StreamingFormParser, StreamingMultiPartParser
 from uploads.policy import largest_upload_bytes, max_upload_bytes
 from uploads.profile_assets import profile_image_clear, profile_image_precheck, profile_image_set
-from uploads.representation import album_representation, image_representation, user_representation
+from uploads.representation import (
+    album_representation,
+    images_representation,
+    user_representation,
+)
 from uploads.search import MEDIA_TYPES, images_listed, images_media_filter, users_search
 from uploads.upload_request import source_body_schema
 
@@ -348,12 +352,8 @@ class UserImagesView(APIView):
         if album is not None:
             album_pk = encoded_id_filter(album, name="album_id")
             images = images.filter(album_id=album_pk) if album_pk else images.none()
-        page = keyset_page(
-            request, images.prefetch_related("tags"), sorts=IMAGE_SORTS, default="date_desc"
-        )
-        return Response(
-            {"images": [image_representation(i, request) for i in page.items], **page.links}
-        )
+        page = keyset_page(request, images, sorts=IMAGE_SORTS, default="date_desc")
+        return Response({"images": images_representation(page.items, request), **page.links})
 
 
 class UserAlbumsView(APIView):

@@ -63,7 +63,7 @@ def images_explore(
     images = images_listed(viewer=viewer, show_nsfw=show_nsfw).filter(images_media_filter(media))
     if sort == "trending":
         images = images.filter(created_at__gte=timezone.now() - TRENDING_WINDOW)
-    return images.prefetch_related("tags")
+    return images
 
 
 def _image_text(q: str, vendor: str | None) -> Q:
@@ -92,7 +92,7 @@ def images_search(
 ) -> QuerySet[Image]:
     """Listed uploads whose title, description or a tag matches `q`."""
     images = _with_vector(images_listed(viewer=viewer, show_nsfw=show_nsfw), vendor)
-    return images.filter(_image_text(q, vendor)).prefetch_related("tags")
+    return images.filter(_image_text(q, vendor))
 
 
 def albums_search(*, viewer: Viewer, q: str, vendor: str | None = None) -> QuerySet[Album]:

@@ -232,3 +232,17 @@ def images_of_actor_by_encoded_id(*, actor: User, encoded_ids: list[str]) -> dic
         return {}
     rows = images_of_actor(actor=actor).select_related("user").filter(pk__in=list(wanted))
     return {wanted[image.pk]: image for image in rows}
+
+
+def image_tag_names(*, image_ids: list[int]) -> dict[int, list[str]]:
+    """Tag names of these uploads, by upload, in one query (in name order)."""
+    through = Image.tags.through
+    names: dict[int, list[str]] = {}
+    rows = (
+        through.objects.filter(image_id__in=image_ids)
+        .order_by("tag__name")
+        .values_list("image_id", "tag__name")
+    )
+    for image_id, name in rows:
+        names.setdefault(image_id, []).append(name)
+    return names
