@@ -471,11 +471,14 @@ def test_an_album_filter_naming_no_album_of_mine_lists_nothing(
 def test_the_size_sort_reads_the_user_size_index(user: User) -> None:
     from uploads.selectors import images_owned_by
 
-    query = images_owned_by(owner=user).order_by("-size", "-id")[:26].query
-    sql, params = query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
-        plan = " ".join(str(row) for row in cursor.fetchall())
-    # The unit suite runs on SQLite: its plan names the index and sorts nothing itself.
+    page = images_owned_by(owner=user).order_by("-size", "-id")[:26]
+    if connection.vendor == "postgresql":
+        # On a near-empty table the planner rightly prefers a scan and a sort; with both
+        # priced out, the plan shows whether the index can give this order by itself.
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_sort = off")
+    plan = page.explain()
     assert "uploads_user_size_id" in plan
-    assert "TEMP B-TREE" not in plan
+    # Neither database sorts the rows itself: the index gives the order.
+    assert "TEMP B-TREE" not in plan and "Sort" not in plan
