@@ -197,6 +197,12 @@ class _ProfileImageView(APIView):
 
 
 _IMAGE_ERRORS = error_responses(400, 401, 403, 404, 413, 415)
+# The picture comes as a file, base64 or a URL, like an upload's source.
+_SOURCE_BODIES = {
+    "multipart/form-data": source_body_schema(files=True),
+    "application/x-www-form-urlencoded": source_body_schema(files=False),
+    "application/json": source_body_schema(files=False),
+}
 
 
 class AvatarView(_ProfileImageView):
@@ -206,11 +212,7 @@ class AvatarView(_ProfileImageView):
         operation_id="api_v4_user_avatar_set",
         summary="Set a profile picture (square, 256 px)",
         parameters=[USERNAME],
-        request={
-            "multipart/form-data": source_body_schema(files=True),
-            "application/x-www-form-urlencoded": source_body_schema(files=False),
-            "application/json": source_body_schema(files=False),
-        },
+        request=_SOURCE_BODIES,
         responses={200: UserBodySerializer, **_IMAGE_ERRORS},
     )
     def post(self, request: Request, username: str) -> Response:
@@ -234,11 +236,7 @@ class BackgroundView(_ProfileImageView):
         operation_id="api_v4_user_background_set",
         summary="Set a profile background (at most 1920 px wide)",
         parameters=[USERNAME],
-        request={
-            "multipart/form-data": source_body_schema(files=True),
-            "application/x-www-form-urlencoded": source_body_schema(files=False),
-            "application/json": source_body_schema(files=False),
-        },
+        request=_SOURCE_BODIES,
         responses={200: UserBodySerializer, **_IMAGE_ERRORS},
     )
     def post(self, request: Request, username: str) -> Response:
