@@ -175,7 +175,9 @@ def _known_timezones() -> frozenset[str]:
 # and path of printable ASCII. Only web links: a `javascript:` or `data:` URL on a profile
 # page is a script. The API's schema states this same pattern, so what it allows is taken.
 WEBSITE_PATTERN = (
-    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]{1,5})?"
+    # Path, query and fragment: the characters a URI allows (RFC 3986), %XX escapes.
+    r"(?:[/?#](?:[A-Za-z0-9._~:/?#@!$&'()*+,;=-]|%[0-9A-Fa-f]{2})*)?$"
 )
 _WEBSITE = re.compile(WEBSITE_PATTERN)
 
