@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "albums",
     "uploads",
     "social",
+    "web",
     "api_v1",
     "api_v4",
 ]

@@ -16,4 +16,5 @@ urlpatterns = [
     # falls through to the web pages (or to Django's HTML 404).
     re_path(r"^api(?:/.*)?$", api_not_found, name="api-not-found"),
     path("", include("uploads.urls")),
+    path("", include("web.urls")),
 ]

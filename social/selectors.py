@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from accounts.models import User
 from accounts.selectors import users_listed
 from albums.models import Album
-from social.models import Follow, Notification
+from social.models import Follow, Like, Notification
 
 
 def album_get_for_like(*, album_id: int) -> Album | None:
@@ -69,3 +69,17 @@ def _notifications_joined(*, is_read: bool | None) -> QuerySet[Notification]:
     if is_read is not None:
         rows = rows.filter(is_read=is_read)
     return rows
+
+
+def likes_it(*, user: User, image_id: int | None = None, album_id: int | None = None) -> bool:
+    """Whether `user` likes this image (or album): one indexed lookup, for a like button."""
+    if not user.is_authenticated:
+        return False
+    return Like.objects.filter(user=user, image_id=image_id, album_id=album_id).exists()
+
+
+def follows(*, follower: User, followed: User) -> bool:
+    """Whether `follower` follows `followed`, for a follow button."""
+    if not follower.is_authenticated:
+        return False
+    return Follow.objects.filter(follower=follower, followed=followed).exists()

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("chevereto", "api_v1", "api_v4", "social", "uploads", "albums", "accounts")
+PACKAGES = ("chevereto", "api_v1", "api_v4", "web", "social", "uploads", "albums", "accounts")
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from django.test import testcases
@@ -47,3 +48,28 @@ def page(browser: object) -> Iterator[object]:
     page = context.new_page()
     yield page
     context.close()
+
+
+# Where the run keeps its screenshots for a person to look at (not committed: var/ is the
+# program's run-time folder). E2E_SCREENSHOTS moves them.
+SCREENSHOTS = Path(
+    os.environ.get("E2E_SCREENSHOTS") or Path(__file__).resolve().parents[2] / "var" / "screenshots"
+)
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.fixture
+def shoot() -> Callable[[object, str], None]:
+    """`shoot(page, "viewer")` saves viewer-desktop.png and viewer-phone.png (full pages)."""
+
+    def _shoot(page: object, name: str) -> None:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        before = page.viewport_size  # type: ignore[attr-defined]
+        for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
+            page.set_viewport_size(size)  # type: ignore[attr-defined]
+            page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)  # type: ignore[attr-defined]
+        if before:
+            page.set_viewport_size(before)  # type: ignore[attr-defined]
+
+    return _shoot

@@ -1,4 +1,4 @@
-"""Pages of uploads: the home page's recent uploads, the viewer, the delete page.
+"""Pages of one upload: the viewer and the delete page.
 
 Every page asks the visibility selectors (uploads.selectors, albums.selectors) with the
 request's viewer; none decides on its own who may see what.
@@ -16,6 +16,7 @@ from django.http import (
 )
 from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
+from django.urls import re_path
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -33,7 +34,6 @@ from uploads.selectors import (
     image_slug,
     image_viewer_path,
     image_visible_to,
-    images_visible_to,
 )
 from uploads.services import image_delete, image_delete_token_valid
 from uploads.viewcounts import view_record
@@ -157,12 +157,11 @@ def delete(request: HttpRequest, kind: str, encoded: str, token: str) -> HttpRes
     return response
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    # The front page is the same for everyone, as a guest sees it: staff and owners would
-    # otherwise get private and moderated thumbnails on a page meant for showing around.
-    recent = images_visible_to(viewer=GUEST).select_related("user").order_by("-created_at")[:24]
-    items = [
-        {"image": image, "viewer": image_viewer_path(image), "thumb": variant_file(image, "thumb")}
-        for image in recent
-    ]
-    return render(request, "uploads/home.html", {"items": items})
+urlpatterns = [
+    re_path(
+        r"^(?P<kind>image|video)/(?P<encoded>[A-Za-z0-9]+)/delete/(?P<token>[0-9a-f]{48})/?$",
+        delete,
+        name="image-delete",
+    ),
+    re_path(r"^(?P<kind>image|video)/(?P<token>[^/]+)/?$", viewer, name="image-viewer"),
+]

@@ -1,0 +1,7 @@
+"""Web pages: albums."""
+
+from __future__ import annotations
+
+from django.urls import URLPattern
+
+urlpatterns: list[URLPattern] = []
