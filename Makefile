@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(PY) bench/upload_bodies.py
 	$(PY) bench/embedded_queue.py
 	$(PY) bench/listing.py
+	$(PY) bench/pages.py
 
 clean:
 	rm -rf $(VENV) var

@@ -17,76 +17,21 @@ object only names its files (uploads.representation never opens storage).
 from __future__ import annotations
 
 import os
-import secrets
 import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.dataset import bulk_images, setup_site  # noqa: E402
+
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 DEEP_PAGE = 500
 PER_PAGE = 100
-BATCH = 5000
-
-
-def _site(var: Path) -> None:
-    """Django on a throw-away SQLite database (the embedded default), migrated."""
-    os.environ.pop("DATABASE_URL", None)
-    os.environ["CHEVERETO_VAR_DIR"] = str(var)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "chevereto.settings"
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0, interactive=False)
-
-
-def _images(owner: Any, count: int, *, album: Any = None) -> None:
-    """`count` uploads of `owner` (one a minute), in batches, counters set."""
-    from django.db import connection, transaction
-
-    from uploads.models import Image
-
-    # A throw-away database: no need to wait for the disk between batches.
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA synchronous=OFF")
-    tag = secrets.token_hex(4)
-    for first in range(0, count, BATCH):
-        with transaction.atomic():
-            numbers = range(first, min(first + BATCH, count))
-            Image.objects.bulk_create(_image(owner, album, f"{tag}-{n}", n) for n in numbers)
-    type(owner).objects.filter(pk=owner.pk).update(image_count=count)
-    if album is not None:
-        type(album).objects.filter(pk=album.pk).update(image_count=count)
-
-
-def _image(owner: Any, album: Any, name: str, n: int) -> Any:
-    from uploads.models import Image
-
-    return Image(
-        user=owner,
-        album=album,
-        path=f"images/bench/{name}.jpg",
-        original_filename=f"photo-{n}.jpg",
-        mime="image/jpeg",
-        size=123_456,
-        width=1600,
-        height=1200,
-        md5=f"{n:032x}",
-        title=f"Photo {n}",
-        created_at=datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
-        thumb_width=160,
-        thumb_height=160,
-        medium_width=500,
-        medium_height=375,
-        chain=Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM,
-    )
 
 
 def _get(client: Any, url: str, key: str) -> tuple[dict[str, Any], float, int]:
@@ -148,7 +93,7 @@ def _p50s(client: Any, urls: list[str], key: str, items: str) -> list[tuple[floa
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="chv-bench-listing-") as tmp:
-        _site(Path(tmp))
+        setup_site(Path(tmp))
         from django.test import Client
 
         from accounts.models import User
@@ -162,8 +107,8 @@ def main() -> None:
         big = User.objects.create_user(username="bench100k", email="b@example.com")
         album = Album.objects.create(owner=big, name="Everything")
         User.objects.filter(pk=big.pk).update(album_count=1)
-        _images(small, 10_000)
-        _images(big, 100_000, album=album)
+        bulk_images(small, 10_000)
+        bulk_images(big, 100_000, album=album)
         print(f"  done in {time.perf_counter() - started:.1f} s", flush=True)
 
         client = Client(HTTP_HOST="127.0.0.1")
