@@ -1,4 +1,5 @@
-"""Pages of one upload: the viewer and the delete page.
+"""Pages of one upload: the viewer, the delete link, the owner's edit and remove pages, and
+oEmbed (web/viewer_edit.py, web/viewer_oembed.py).
 
 Every page asks the visibility selectors (uploads.selectors, albums.selectors) with the
 request's viewer; none decides on its own who may see what.
@@ -37,6 +38,9 @@ from uploads.selectors import (
 )
 from uploads.services import image_delete, image_delete_token_valid
 from uploads.viewcounts import view_record
+from web.viewer_edit import image_edit_page, image_remove_page
+from web.viewer_oembed import oembed
+from web.viewer_page import viewer_context
 
 # Chevereto's password form names its fields so; its clients and extensions post them.
 PASSWORD_FIELD = "content-password"
@@ -113,20 +117,8 @@ def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     wanted_kind = "video" if image.is_video else "image"
     if kind != wanted_kind or slug != image_slug(image):
         return HttpResponsePermanentRedirect(canonical)
-    files = {v: variant_file(image, v) for v in ("image", "thumb", "medium", "frame")}
-    display = files["medium"] or files["image"]
-    if image.is_video:
-        display = files["frame"]
-    absolute = request.build_absolute_uri
-    context = {
-        "image": image,
-        "canonical_url": absolute(canonical),
-        "file_url": absolute("/" + image.path),
-        "display_url": absolute("/" + display.name) if display else "",
-        "thumb_url": absolute("/" + files["thumb"].name) if files["thumb"] else "",
-        "encoded_id": token.rpartition(".")[2],
-    }
-    response = render(request, "uploads/viewer.html", context)
+    context = viewer_context(request=request, image=image, viewer=who, canonical=canonical)
+    response = render(request, "web/viewer/viewer.html", context)
     if request.method == "GET":
         # One INSERT per view; folded into `views` by a periodic task (uploads.viewcounts).
         view_record(image_id=image.pk)
@@ -145,19 +137,27 @@ def delete(request: HttpRequest, kind: str, encoded: str, token: str) -> HttpRes
         raise Http404("That upload does not exist, has expired, or the link is invalid")
     if request.method == "POST":
         image_delete(image=image)
-        return render(request, "uploads/deleted.html", {"title": image.title})
+        return render(request, "web/viewer/deleted.html", {"title": image.title})
     # The thumbnail only when its file answers this visitor (not for a moderated guest upload).
     shows_files = image_file_visible_to(viewer=viewer_from_request(request), image=image)
     response = render(
         request,
-        "uploads/delete_confirm.html",
-        {"image": image, "thumb": variant_file(image, "thumb") if shows_files else None},
+        "web/viewer/delete_confirm.html",
+        {
+            "image": image,
+            "thumb": variant_file(image, "thumb") if shows_files else None,
+            "viewer_path": image_viewer_path(image),
+        },
     )
     add_never_cache_headers(response)  # the page is for the token's holder only
     return response
 
 
 urlpatterns = [
+    # Before the viewer's pattern, which would otherwise take "<id>/edit" as nothing at all.
+    re_path(r"^image/(?P<encoded>[A-Za-z0-9]+)/edit/?$", image_edit_page, name="image-edit"),
+    re_path(r"^image/(?P<encoded>[A-Za-z0-9]+)/remove/?$", image_remove_page, name="image-remove"),
+    re_path(r"^oembed/?$", oembed, name="oembed"),
     re_path(
         r"^(?P<kind>image|video)/(?P<encoded>[A-Za-z0-9]+)/delete/(?P<token>[0-9a-f]{48})/?$",
         delete,

@@ -297,11 +297,47 @@ SHOWS_NO_UPLOADS = {
 # tests/web/. One block per area of web/, each kept by that area's tests.
 WEB_PAGES: dict[str, str] = {
     # -- web/upload.py
+    "upload": "the upload form; answers only the caller's own new upload",
+    "upload-json": "answers the caller's own upload (uploads.services.image_upload)",
+    "upload-album": "creates one of the caller's albums (albums.services.album_create)",
+    "upload-done": "the links of an upload this very session made (kept in the session)",
     # -- web/viewer.py
+    "image-edit": "uploads.selectors.image_of_actor (owner or staff; 404 for anyone else)",
+    "image-remove": "uploads.selectors.image_of_actor (owner or staff; 404 for anyone else)",
+    "oembed": "image_visible_to(GUEST): what a guest's viewer shows, else 404",
     # -- web/albums.py
+    "album": "album_visible_to (password gate), album_images_visible_to, album_children_visible_to",
+    "album-sub": "album_visible_to (password gate), album_children_visible_to",
+    "album-create": "the owner's own form; lists only their albums as parents",
+    "album-edit": "owner or staff only (404 otherwise); the album's own uploads as covers",
+    "album-delete": "owner or staff only (404 otherwise)",
+    "album-add": "owner or staff only (404 otherwise); images_owned_by the album's owner",
     # -- web/discovery.py
+    "explore": "uploads.search.images_explore (images_visible_to)",
+    "explore-section": "uploads.search.images_explore (images_visible_to)",
+    "category": "uploads.search.images_listed (images_visible_to)",
+    "tag": "uploads.search.tags_listed + images_listed (images_visible_to)",
+    "search": "uploads.search.search (images_visible_to, albums_visible_to, users_listed)",
     # -- web/account.py
+    "settings": "the user's own settings (request.user only)",
+    "settings-profile": "a write to the user's own profile (user_profile_update)",
+    "settings-account": "a write to the user's own email (user_profile_update)",
+    "settings-preferences": "a write to the user's own preferences (user_profile_update)",
+    "settings-avatar": "the user's own avatar (uploads.profile_assets)",
+    "settings-background": "the user's own background (uploads.profile_assets)",
+    "notifications": "social.selectors.notifications_for: the recipient's own uploads",
+    "notification-read": "a write: social.services.notification_mark_read",
+    "notifications-read-all": "a write: social.services.notification_mark_read",
+    "password-reset": "account page",
+    "password-reset-done": "account page",
+    "password-reset-confirm": "account page",
+    "password-reset-complete": "account page",
     # -- web/people.py
+    "profile": "accounts.selectors.user_profile_for + images_visible_to",
+    "profile-albums": "accounts.selectors.user_profile_for + albums_visible_to",
+    "profile-liked": "user_profile_for + social.selectors.likes_of_user (images_visible_to)",
+    "profile-followers": "user_profile_for + social.selectors.followers_of (no uploads)",
+    "profile-following": "user_profile_for + social.selectors.following_of (no uploads)",
 }
 # API V4 operations have their own table, walked as owner, another user, guest and staff
 # over every operation of the schema (tests/api_v4/test_permissions.py), which fails for a
