@@ -6,12 +6,14 @@ length costs the same few queries.
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 
 from accounts.models import User
 from accounts.selectors import users_listed
 from albums.models import Album
+from albums.selectors import Viewer
 from social.models import Follow, Like, Notification
+from uploads.selectors import images_visible_to
 
 
 def album_get_for_like(*, album_id: int) -> Album | None:
@@ -83,3 +85,16 @@ def follows(*, follower: User, followed: User) -> bool:
     if not follower.is_authenticated:
         return False
     return Follow.objects.filter(follower=follower, followed=followed).exists()
+
+
+def likes_of_user(*, user: User, viewer: Viewer) -> QuerySet[Like]:
+    """The user's likes of uploads this viewer may see in a listing (`images_visible_to`),
+    with the image and its uploader joined: a profile's "Liked" tab. Ordered by the caller
+    (newest like first on the `(user, created_at, id)` index); each row's image is checked
+    by a correlated lookup on its primary key, so a page reads only the rows it shows."""
+    visible = images_visible_to(viewer=viewer).filter(pk=OuterRef("image_id"))
+    return (
+        Like.objects.filter(user=user, image__isnull=False)
+        .filter(Exists(visible))
+        .select_related("image", "image__user")
+    )
