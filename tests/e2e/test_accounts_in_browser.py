@@ -49,7 +49,7 @@ def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_ser
     page.wait_for_function("document.querySelector('.viewer .media img').naturalWidth > 0")
     assert page.evaluate("document.querySelector('.viewer .media img').naturalWidth") == 500
     og = page.locator("meta[property='og:image']").get_attribute("content")
-    assert og == image["display_url"]
+    assert og == image["url"]  # Chevereto's og:image: the original file (DESIGN.md section 8)
 
     page.goto(f"{base}/")
     tile = page.locator(".list-item-image img").first
