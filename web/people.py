@@ -13,6 +13,7 @@ site does not use (reserved usernames keep the site's own segments out of reach)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponsePermanentRedirect
@@ -62,6 +63,9 @@ ALBUM_SORTS = {
 ALBUM_SORT_LABELS = {"newest": "Newest", "oldest": "Oldest", "name": "Name"}
 # Likes and follows are listed newest first, on their (user, created_at, id) indexes.
 RECENT = {"newest": Sort.of("-created_at", "-id")}
+
+# A tab's builder: (request, profile, viewer) -> (template, what its listing adds).
+Tab = Callable[[HttpRequest, User, Viewer], tuple[str, dict[str, Any]]]
 
 TABS = (
     ("profile", "Uploads"),
@@ -115,7 +119,7 @@ def _header(request: HttpRequest, person: User, viewer: Viewer, route: str) -> d
     }
 
 
-def _page(request: HttpRequest, username: str, route: str, build: Any) -> HttpResponse:
+def _page(request: HttpRequest, username: str, route: str, build: Tab) -> HttpResponse:
     viewer = viewer_from_request(request)
     person = user_profile_for(
         username=username, viewer_user_id=viewer.user_id, viewer_is_staff=viewer.is_staff

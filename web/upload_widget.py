@@ -67,7 +67,8 @@ def widget_context(request: HttpRequest, **values: Any) -> dict[str, Any]:
     """The template context of `web/upload/_widget.html`; `values` refills the no-JS form."""
     site = SiteSettings.load()
     user = session_uploader(request.user)
-    enabled = [FORMATS[name] for name in FORMATS if name in site.formats]
+    # The site lists formats by file extension (what `check_format` compares).
+    enabled = [f for f in FORMATS.values() if f.extension in site.formats]
     max_bytes = max_upload_bytes(user=user)
     albums: list[dict[str, str]] = []
     if user is not None:

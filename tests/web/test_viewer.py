@@ -307,7 +307,6 @@ def test_the_viewer_runs_a_constant_number_of_queries(client: Client, user: User
             image.tags.add(Tag.objects.create(name=f"tag{n}"))
 
     count = assert_constant_queries(client, image_viewer_path(image), add_more=add_more)
-    print("viewer queries:", count)
     assert count <= 14, count
 
 
