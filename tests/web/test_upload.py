@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -78,7 +79,7 @@ def test_the_widget_shows_the_limits_before_anything_is_uploaded(
     client: Client, site: SiteSettings
 ) -> None:
     site.guest_max_filesize_mb = 7
-    site.enabled_formats = "jpeg,png"
+    site.enabled_formats = "jpg,png"
     site.url_uploads = SiteSettings.UrlUploads.ADMINS
     site.save()
     text = client.get("/upload").content.decode()
@@ -308,3 +309,18 @@ def test_guests_cannot_create_albums(site: SiteSettings) -> None:
     client, token = _csrf_client()
     response = client.post("/upload/album", {"name": "X"}, HTTP_X_CSRFTOKEN=token)
     assert response.status_code == 302 and not Album.objects.exists()
+
+
+def test_the_home_page_and_its_own_assets_weigh_under_100_kb(
+    client_logged_in: Client, user: User
+) -> None:
+    from django.contrib.staticfiles import finders
+
+    for n in range(24):
+        make_image(owner=user, title=f"Picture {n}")
+    html = client_logged_in.get("/").content
+    assets = ["css/site.css", "js/site.js", "css/upload.css", "js/upload.js"]
+    for asset in assets:
+        assert f"/static/{asset}".encode() in html
+    total = len(html) + sum(Path(finders.find(a)).stat().st_size for a in assets)
+    assert total < 100_000, total
