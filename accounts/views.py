@@ -7,14 +7,16 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordResetForm, SetPasswordForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import reverse, reverse_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.forms import SignupForm
 from accounts.services import api_key_active, api_key_create, api_key_revoke
 from accounts.sharex import sharex_config, sharex_config_response, sharex_filename
+from chevereto.core.models import SiteSettings
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,6 +47,50 @@ class LogoutView(auth_views.LogoutView):
         if not request.user.is_authenticated:
             return redirect("/")
         return render(request, self.template_name)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Ask for a reset link. Every address gets the same answer (the "done" page), so the
+    form cannot be used to find out who has an account."""
+
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/password_reset_email.txt"
+    subject_template_name = "accounts/password_reset_subject.txt"
+    success_url = reverse_lazy("password-reset-done")
+
+    def get_form(self, form_class: type | None = None) -> PasswordResetForm:
+        form = super().get_form(form_class)
+        form.fields["email"].widget.attrs.update(autofocus=True)
+        return form
+
+    def form_valid(self, form: PasswordResetForm) -> HttpResponse:
+        # The email names the site as its settings do, not by its host name.
+        self.extra_email_context = {"site_name": SiteSettings.load().site_name}
+        return super().form_valid(form)
+
+    def form_invalid(self, form: PasswordResetForm) -> HttpResponse:
+        # A malformed address: the form again, with a 400 as every refused form here.
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "accounts/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "accounts/password_reset_confirm.html"
+    success_url = reverse_lazy("password-reset-complete")
+
+    def form_invalid(self, form: SetPasswordForm) -> HttpResponse:
+        response = super().form_invalid(form)
+        response.status_code = 400
+        return response
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "accounts/password_reset_complete.html"
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -133,6 +133,38 @@ TIME_ZONE = env_str("TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True
 
+
+# -- Email (password reset links) ---------------------------------------------------------
+def email_settings() -> dict[str, object]:
+    """The email backend from the environment: printed to the console unless EMAIL_HOST
+    names an SMTP server, so a fresh install never needs a mail server to run."""
+    config: dict[str, object] = {
+        "EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "DEFAULT_FROM_EMAIL": env_str("DEFAULT_FROM_EMAIL", "webmaster@localhost"),
+    }
+    host = env_str("EMAIL_HOST", "").strip()
+    if not host:
+        return config
+    use_tls = env_bool("EMAIL_USE_TLS", False)
+    use_ssl = env_bool("EMAIL_USE_SSL", False)
+    if use_tls and use_ssl:
+        # Django would refuse this only when the first email is sent, long after start-up.
+        raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL cannot both be on")
+    config.update(
+        EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+        EMAIL_HOST=host,
+        EMAIL_PORT=env_int("EMAIL_PORT", 465 if use_ssl else 587 if use_tls else 25, minimum=1),
+        EMAIL_HOST_USER=env_str("EMAIL_HOST_USER", ""),
+        EMAIL_HOST_PASSWORD=env_str("EMAIL_HOST_PASSWORD", ""),
+        EMAIL_USE_TLS=use_tls,
+        EMAIL_USE_SSL=use_ssl,
+        EMAIL_TIMEOUT=env_int("EMAIL_TIMEOUT", 15, minimum=1),
+    )
+    return config
+
+
+globals().update(email_settings())
+
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
