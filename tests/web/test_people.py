@@ -100,8 +100,9 @@ def test_a_banned_users_profile_is_a_404_like_a_missing_one_except_for_staff(ada
     for tab in ("", "/albums", "/liked", "/followers", "/following"):
         assert Client().get(f"/ada{tab}").status_code == 404
         assert bea.get(f"/ADA{tab}").status_code == 404
-    staff = person("root", is_staff=True)
-    assert "Banned" in client_of(staff).get("/ada").content.decode()
+    staff = client_of(person("root", is_staff=True)).get("/ada").content.decode()
+    assert "Banned" in staff
+    assert 'action="/follow"' not in staff  # a banned account cannot be followed
 
 
 def test_a_private_profile_is_seen_by_its_owner_and_staff_only(ada: User) -> None:
