@@ -141,9 +141,17 @@ def test_a_guest_uploads_by_chooser_drop_and_url(
     assert page.locator(".list-item-image").count() == 4
     shoot(page, "home")
 
+    # Guest uploads turned off: no widget, a call to log in instead; the listing stays.
+    site.guest_uploads = False
+    site.save()
+    page.goto(f"{base}/")
+    assert page.locator("[data-upload]").count() == 0
+    assert page.locator(".list-item-image").count() == 4
+    shoot(page, "home-guest-uploads-off")
+
 
 def test_a_user_uploads_into_a_new_album_by_chooser_drop_and_url(
-    live_server, page, site: SiteSettings
+    live_server, page, site: SiteSettings, shoot: Callable[[object, str], None]
 ) -> None:
     base = live_server.url
     url_source = _file_on_the_site(base)
@@ -163,9 +171,46 @@ def test_a_user_uploads_into_a_new_album_by_chooser_drop_and_url(
         "document.querySelector('#upload-album').selectedOptions[0].text === 'Coast'"
     )
     page.fill("#upload-tags", "sea, rocks")
+    shoot(page, "upload-options")
 
     _upload_three_ways(page, base, url_source)
     _check_results(page, page.context.browser)
     album = Album.objects.get(name="Coast")
     assert album.owner.username == "vera"
     assert album.images.count() == 3
+
+
+PASTE = """([name, data]) => {
+  const transfer = new DataTransfer();
+  const bytes = Uint8Array.from(atob(data), c => c.charCodeAt(0));
+  transfer.items.add(new File([bytes], name, {type: "image/png"}));
+  const init = {bubbles: true, clipboardData: transfer};
+  document.body.dispatchEvent(new ClipboardEvent("paste", init));
+}"""
+
+
+def test_a_refused_file_says_why_and_a_pasted_image_uploads(
+    live_server, page, site: SiteSettings
+) -> None:
+    page.goto(f"{live_server.url}/upload")
+    page.set_input_files(
+        "#upload-file",
+        files=[{"name": "notes.jpg", "mimeType": "image/jpeg", "buffer": b"just some text"}],
+    )
+    pasted = base64.b64encode(samples.png_bytes(120, 90, mode="RGB")).decode()
+    page.evaluate(PASTE, ["clipboard.png", pasted])
+    assert page.locator(".upload-item").count() == 2
+    page.click("[data-start]")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.upload-item')].every("
+        "i => i.dataset.state === 'done' || i.dataset.state === 'failed')",
+        timeout=30_000,
+    )
+    refused, accepted = page.locator(".upload-item").nth(0), page.locator(".upload-item").nth(1)
+    assert refused.get_attribute("data-state") == "failed"
+    assert refused.locator("[data-error]").inner_text().strip()
+    assert refused.locator("[data-retry]").is_visible()
+    assert accepted.get_attribute("data-state") == "done"
+    assert accepted.locator("input[data-code='Viewer link']").count() == 1
+    refused.locator("[data-remove]").click()
+    assert page.locator(".upload-item").count() == 1
