@@ -24,6 +24,7 @@ from uploads.search import (
     MEDIA_TYPES,
     QUERY_MAX,
     SEARCH_TYPES,
+    TRENDING_WINDOW,
     images_explore,
     images_listed,
     images_media_filter,
@@ -116,6 +117,7 @@ def explore(request: HttpRequest, section: str = "recent") -> HttpResponse:
         {
             "section": section,
             "section_label": label,
+            "trending_days": TRENDING_WINDOW.days,
             "media_label": MEDIA_LABELS.get(media or "", ""),
             "section_tabs": _section_tabs(section, media),
             "media_tabs": _media_tabs(f"/explore/{section}", media),

@@ -114,6 +114,14 @@ def test_a_visitor_explores_pages_through_and_searches(
     page.wait_for_url("**/search?q=lena&type=users")
     assert page.locator(".list-item-user").inner_text().find("@lena") >= 0
 
+    # An empty search asks for words; a query no form sends is refused with the form again.
+    page.goto(f"{base}/search")
+    assert "Type a few words" in page.locator(".search-hint").inner_text()
+    shoot(page, "search-empty")
+    refused = page.goto(f"{base}/search?q={'x' * 101}")
+    assert refused is not None and refused.status == 400
+    assert page.locator(".search-error").is_visible()
+
     # A result opens the viewer.
     page.goto(f"{base}/search?q=lighthouse")
     page.click(".list-item-image >> nth=0 >> a")
