@@ -93,6 +93,8 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
         fields = {"title": title}
         if n < 2:
             fields["album_id"] = encode_id(trip.pk)
+        if title == "Fog":
+            fields["nsfw"] = "1"
         _post(
             base,
             "/api/1/upload",
@@ -110,6 +112,8 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
     assert page.locator(".profile-banner img").evaluate("img => img.naturalWidth") > 0
     assert page.locator("img.profile-avatar").evaluate("img => img.naturalWidth") > 0
     assert page.locator(".list-item-image").count() == 5
+    # Ben has not asked to see NSFW uploads unblurred.
+    assert page.locator(".list-item-image .image-container.blurred").count() == 1
     page.wait_for_function(
         "[...document.querySelectorAll('.list-item-image img')]"
         ".every(img => img.complete && img.naturalWidth > 0)"
@@ -159,3 +163,12 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
     page.locator(".follow-form button[type=submit]").click()
     page.wait_for_function("document.querySelector('#followers-count').textContent === '0'")
     assert page.locator(".follow-form button[type=submit]").inner_text() == "Follow"
+
+    # A guest is asked to log in to follow, and comes back to the profile after.
+    guest = page.context.browser.new_context()
+    visitor = guest.new_page()
+    visitor.goto(f"{base}/ANN")
+    assert visitor.url == f"{base}/ann"
+    visitor.click("text=Log in to follow")
+    visitor.wait_for_url(f"{base}/login?next=/ann")
+    guest.close()
