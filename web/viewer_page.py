@@ -135,7 +135,10 @@ def album_neighbours(*, viewer: Viewer, image: Image) -> dict[str, dict[str, str
     the album page shows this viewer: two indexed queries, whatever the album's size."""
     if image.album_id is None:
         return {"previous": None, "next": None}
-    shown = album_images_visible_to(viewer=viewer, album=image.album)
+    # Only what a link and its thumbnail need (`variant_file` reads no other field).
+    shown = album_images_visible_to(viewer=viewer, album=image.album).only(
+        "id", "title", "kind", "path", "mime", "medium_width", "created_at"
+    )
     at, pk = image.created_at, image.pk
     before = shown.filter(Q(created_at__lt=at) | Q(created_at=at, id__lt=pk))
     after = shown.filter(Q(created_at__gt=at) | Q(created_at=at, id__gt=pk))
