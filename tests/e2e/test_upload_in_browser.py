@@ -214,3 +214,24 @@ def test_a_refused_file_says_why_and_a_pasted_image_uploads(
     assert accepted.locator("input[data-code='Viewer link']").count() == 1
     refused.locator("[data-remove]").click()
     assert page.locator(".upload-item").count() == 1
+
+
+def test_without_javascript_the_form_uploads_one_file_and_shows_its_links(
+    live_server, browser, site: SiteSettings, shoot: Callable[[object, str], None]
+) -> None:
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/upload")
+    page.set_input_files(
+        "#upload-file",
+        files=[{"name": "plain.jpg", "mimeType": "image/jpeg", "buffer": samples.jpeg_bytes()}],
+    )
+    page.click(".upload-options summary")
+    page.fill("#upload-title", "Plain upload")
+    page.click("[data-start]")
+    assert page.locator("h1").inner_text() == "Upload complete"
+    viewer = page.locator(".upload-code input").first.input_value()
+    shoot(page, "upload-nojs-done")
+    assert page.goto(viewer).status == 200
+    assert page.title().startswith("Plain upload")
+    context.close()
