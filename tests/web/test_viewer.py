@@ -414,3 +414,26 @@ def test_staff_may_remove_anyones_upload_and_land_on_the_owners_profile(
     answer = client.post(f"/image/{encode_id(image.pk)}/remove")
     assert answer.status_code == 303 and answer["Location"] == "/alice"
     assert not Image.objects.filter(pk=image.pk).exists()
+
+
+def test_oembed_answers_without_the_trailing_slash_and_for_the_short_url(
+    client: Client, user: User
+) -> None:
+    image = make_image(owner=user)
+    short = f"http://testserver/image/{encode_id(image.pk)}"
+    answer = client.get("/oembed?" + urlencode({"url": short}))
+    assert answer.status_code == 200 and answer.json()["type"] == "photo"
+
+
+# --- The delete link ------------------------------------------------------------------------
+
+
+def test_the_delete_link_asks_then_deletes_and_the_viewer_is_gone(client: Client) -> None:
+    from tests.uploads.test_visibility import delete_url, make_upload
+
+    upload = make_upload(owner=None)
+    confirm = client.get(delete_url(upload))
+    assert confirm.status_code == 200 and "Delete this upload?" in confirm.content.decode()
+    done = client.post(delete_url(upload))
+    assert done.status_code == 200 and "<h1>Deleted</h1>" in done.content.decode()
+    assert client.get(f"/image/{encode_id(upload.image.pk)}").status_code == 404
