@@ -40,7 +40,9 @@ class SignupForm(UserCreationForm):
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label="Name", required=False, max_length=60)
-    bio = forms.CharField(label="Bio", required=False, max_length=500, widget=forms.Textarea)
+    bio = forms.CharField(
+        label="Bio", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 4})
+    )
     website = forms.CharField(
         label="Website",
         required=False,

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import base64
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
@@ -32,12 +33,22 @@ def signup(request: HttpRequest) -> HttpResponse:
     return render(request, "accounts/signup.html", {"form": form})
 
 
-class LoginView(auth_views.LoginView):
+class _SiteContext:
+    """Django's login and logout views put a `site` of their own (the request's host) into
+    the context, over the one every page's layout reads: the site's settings."""
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)  # type: ignore[misc]
+        context["site"] = SiteSettings.load()
+        return context
+
+
+class LoginView(_SiteContext, auth_views.LoginView):
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
 
-class LogoutView(auth_views.LogoutView):
+class LogoutView(_SiteContext, auth_views.LogoutView):
     """Logout by POST (CSRF-protected); a GET shows a confirmation button."""
 
     http_method_names = ["get", "post", "options"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.timesince import timesince
 from django.views.decorators.http import require_GET, require_POST
 
 from albums.selectors import album_path
@@ -36,6 +39,13 @@ def _actor(user: Any) -> dict[str, object]:
     }
 
 
+def _ago(moment: datetime) -> str:
+    if timezone.now() - moment < timedelta(minutes=1):
+        return "just now"
+    # timesince says the two largest units ("3 days, 4 hours"); one is enough here.
+    return timesince(moment, depth=1) + " ago"
+
+
 def notification_item(notification: Notification, *, show_nsfw: bool) -> dict[str, object]:
     """What one line of the list shows, from the rows the selector joined (no query)."""
     item: dict[str, object] = {
@@ -43,6 +53,7 @@ def notification_item(notification: Notification, *, show_nsfw: bool) -> dict[st
         "kind": notification.kind,
         "is_read": notification.is_read,
         "created_at": notification.created_at,
+        "ago": _ago(notification.created_at),
         "actor": _actor(notification.actor),
         "image": None,
         "album": None,

@@ -381,6 +381,8 @@ def test_mismatched_new_passwords_are_refused_with_a_400(client: Client, user: U
 
 def test_the_login_page_links_to_signup_and_the_password_reset(client: Client) -> None:
     page = _text(client.get("/login"))
+    # Django's login view brings a `site` of its own; the layout still names this site.
+    assert '<a class="brand" href="/">Chevereto</a>' in page
     assert 'href="/signup"' in page and 'href="/password-reset"' in page
     assert '<label for="id_username">' in page and '<label for="id_password">' in page
 
