@@ -22,6 +22,7 @@
 
   root.classList.add("js-on");
   root.querySelectorAll("[data-js-only]").forEach(function (el) { el.hidden = false; });
+  input.tabIndex = -1;  // hidden: the "Choose files" button stands in for it
   root.querySelector("[data-pick]").addEventListener("click", function () { input.click(); });
 
   function $(item, name) { return item.el.querySelector("[data-" + name + "]"); }
