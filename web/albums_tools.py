@@ -243,7 +243,9 @@ def album_delete_page(request: HttpRequest, encoded: str) -> HttpResponse:
     if request.method == "POST":
         mode = request.POST.get("with_images")
         if mode in {"0", "1"}:
-            gone_to = album_path(album.parent) if album.parent_id else f"/{album.owner.username}"
+            gone_to = (
+                album_path(album.parent) if album.parent_id else f"/{album.owner.username}/albums"
+            )
             name = album.name
             album_delete(album=album, with_images=mode == "1")
             said = "and its uploads " if mode == "1" else ""

@@ -238,7 +238,7 @@ def test_deleting_an_album_alone_keeps_its_uploads_outside_any_album(owner) -> N
 
     response = client.post(f"/album/{encode_id(album.pk)}/delete", {"with_images": "0"})
 
-    assert response.status_code == 303 and response["Location"] == "/olga"
+    assert response.status_code == 303 and response["Location"] == "/olga/albums"
     assert not Album.objects.filter(pk__in=[album.pk, child.pk]).exists()
     assert Image.objects.get(pk=image.pk).album_id is None
 
