@@ -52,7 +52,10 @@ class ProfileForm(forms.Form):
     is_private = forms.BooleanField(
         label="Private profile",
         required=False,
-        help_text="Your profile page and listings are hidden from everyone else.",
+        help_text=(
+            "Only you see your profile page; your uploads and albums leave public listings "
+            "and search. Links you share keep working."
+        ),
     )
 
 

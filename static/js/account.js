@@ -15,7 +15,9 @@
         return;
       }
       url = URL.createObjectURL(file);
-      preview.src = url;
+      var img = preview.querySelector("img") || preview.appendChild(document.createElement("img"));
+      img.alt = "The picture you chose, not uploaded yet";
+      img.src = url;
       preview.hidden = false;
     });
   });
