@@ -28,7 +28,6 @@ from uploads.representation import image_representation
 from uploads.services import image_upload
 from uploads.upload_request import (
     Field,
-    UserLimits,
     body_error,
     check_body_size,
     client_ip,
@@ -52,6 +51,20 @@ def remember_upload(request: HttpRequest, encoded: str, delete_token: str | None
     recent[encoded] = delete_token or ""
     # The newest 20 are plenty for a page of results; the session stays small.
     request.session["recent_uploads"] = dict(list(recent.items())[-20:])
+
+
+class _SessionLimits:
+    """The streaming parsers' limits (`uploads.parsers.BodyLimits`): the session's own,
+    a guest's for a guest. A `key` field in the body changes nothing here."""
+
+    def __init__(self, user: Any) -> None:
+        self.user = session_uploader(user)
+
+    def initial_upload_limit(self) -> int:
+        return max_upload_bytes(user=self.user)
+
+    def upload_limit_for_key(self, raw: str) -> int:
+        return self.initial_upload_limit()
 
 
 class _SessionWithCsrfForAll(SessionAuthentication):
@@ -93,11 +106,16 @@ class UploadJsonView(APIView):
 
     def get_parser_context(self, http_request: HttpRequest) -> dict[str, Any]:
         context = super().get_parser_context(http_request)
-        # `_user`: reading `user` would authenticate, and the CSRF check parses the body
-        # while authenticating (the largest limit then bounds it; the caller's is checked
-        # before anything is stored).
-        context["limits"] = UserLimits(lambda: getattr(self.request, "_user", None))
+        # The session's user is known before DRF authenticates (the CSRF check parses the
+        # body while authenticating): the body streams under the caller's own limit.
+        context["limits"] = _SessionLimits(getattr(http_request, "user", None))
         return context
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before the CSRF check reads the body: an oversized one is refused unread.
+        user = session_uploader(getattr(request._request, "user", None))
+        check_body_size(request, limit=max_upload_bytes(user=user))
+        super().initial(request, *args, **kwargs)
 
     def get_exception_handler(self) -> Any:
         return _error_response
@@ -110,7 +128,6 @@ class UploadJsonView(APIView):
 
     def post(self, request: Request) -> Response:
         user = session_uploader(request.user)
-        check_body_size(request, limit=max_upload_bytes(user=user))
         field = Field(request.data, request.query_params, strict_types=True)
         picked = pick_source(request, field)
         options = upload_options(field)

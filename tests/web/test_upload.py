@@ -324,3 +324,20 @@ def test_the_home_page_and_its_own_assets_weigh_under_100_kb(
         assert f"/static/{asset}".encode() in html
     total = len(html) + sum(Path(finders.find(a)).stat().st_size for a in assets)
     assert total < 100_000, total
+
+
+def test_the_json_endpoint_refuses_a_body_over_the_guest_limit_before_reading_it(
+    site: SiteSettings,
+) -> None:
+    import os
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    site.guest_max_filesize_mb = 1
+    site.save()
+    client, token = _csrf_client()
+    big = SimpleUploadedFile("big.jpg", os.urandom(2 * 1024 * 1024), content_type="image/jpeg")
+    response = client.post("/upload/json", {"source": big}, HTTP_X_CSRFTOKEN=token)
+    assert response.status_code == 413
+    assert response.json()["status_code"] == 413
+    assert not Image.objects.exists()
