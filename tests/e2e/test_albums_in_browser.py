@@ -108,6 +108,8 @@ def test_an_album_made_in_the_browser_shows_to_strangers_by_its_privacy(
     page.click(".add-bar button[type=submit]")
     page.wait_for_url(f"{base}/album/harbours.*")
     assert page.locator("[data-text=image-count]").inner_text() == "4"
+    _thumbs_loaded(page)
+    shoot(page, "album-owner")
 
     stranger = browser.new_context()
     visitor = stranger.new_page()
