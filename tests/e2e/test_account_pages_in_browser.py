@@ -74,6 +74,8 @@ def test_a_new_user_fills_in_settings_and_uploads_an_avatar(
     page.set_input_files("#avatar-file", str(bad))
     page.click("#avatar button[type=submit]:has-text('Upload avatar')")
     assert "That file cannot be your avatar." in page.locator("#avatar-error").inner_text()
+    page.evaluate("window.scrollTo(0, 0)")
+    shoot(page, "settings-avatar-refused")
     user.refresh_from_db()
     assert user.avatar.startswith("profiles/avatars/")
 
