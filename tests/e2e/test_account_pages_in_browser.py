@@ -161,3 +161,29 @@ def test_a_missing_page_shows_the_site_layout(live_server, page, shoot) -> None:
     assert page.locator(".top-bar").is_visible()
     assert page.locator("h1").inner_text() == "That page doesn't exist"
     shoot(page, "not-found")
+
+
+def test_the_password_and_api_key_pages_sit_in_the_settings_layout(
+    live_server, page, shoot
+) -> None:
+    base = live_server.url
+    make_user("maria", password="Camera-obscura-7")
+    page.goto(f"{base}/login")
+    page.fill("input[name=username]", "maria")
+    page.fill("input[name=password]", "Camera-obscura-7")
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base}/")
+
+    page.goto(f"{base}/settings/password")
+    assert page.locator(".settings-nav [aria-current=page]").inner_text() == "Password"
+    shoot(page, "settings-password")
+
+    page.goto(f"{base}/settings/api")
+    page.click("button[value=create]")
+    key = page.input_value("#api-key-value")
+    assert key.startswith("chv_")
+    page.focus("#api-key-value")  # account.js selects the key, ready to copy
+    assert page.evaluate(
+        "document.getSelection().toString() || document.activeElement.selectionEnd"
+    ) in (key, len(key))
+    shoot(page, "settings-api")
