@@ -410,6 +410,17 @@ def test_the_password_page_sits_in_the_settings_nav(client_logged_in: Client) ->
     assert 'href="/settings/password" aria-current="page"' in page
 
 
+def test_a_wrong_old_password_is_refused_with_a_400(client_logged_in: Client, user: User) -> None:
+    response = client_logged_in.post(
+        "/settings/password",
+        {"old_password": "guess", "new_password1": "Xy-long-77", "new_password2": "Xy-long-77"},
+    )
+    assert response.status_code == 400
+    assert "Your old password was entered incorrectly." in _text(response)
+    user.refresh_from_db()
+    assert user.check_password("pw-Alice-123")
+
+
 # -- error pages -------------------------------------------------------------------------------
 
 
