@@ -451,3 +451,20 @@ def test_the_403_page_renders(rf: object, user: User) -> None:
     request.user = AnonymousUser()
     html = loader.get_template("403.html").render({}, request)
     assert "You can't do that here" in html and "/login?next=/" in html
+
+
+def test_every_settings_field_has_a_label_and_its_help_is_announced(
+    client_logged_in: Client,
+) -> None:
+    page = _text(client_logged_in.get("/settings"))
+    main = page.split('<main id="content"', 1)[1]
+    ids = set(re.findall(r'\bid="([^"]+)"', page))
+    labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', main))
+    fields = re.findall(r"<(?:input|select|textarea)\b([^>]*)>", main)
+    for attrs in fields:
+        if 'type="hidden"' in attrs:
+            continue
+        field_id = re.search(r'\bid="([^"]+)"', attrs)
+        assert field_id and field_id.group(1) in labelled, attrs
+    described = set(re.findall(r'aria-describedby="([^"]+)"', main))
+    assert described and described <= ids
