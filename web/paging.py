@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest
@@ -39,8 +39,11 @@ def _query_with(request: HttpRequest, **changes: str | None) -> str:
             params.pop(name, None)
         else:
             params[name] = value
+    # The link is written unescaped (see templates/web/_pager.html): the path is quoted
+    # here (request.path arrives decoded) and urlencode quotes the rest, so the URL holds
+    # no character that could end the attribute.
     encoded = params.urlencode() if params else ""
-    return request.path + ("?" + encoded if encoded else "")
+    return quote(request.path) + ("?" + encoded if encoded else "")
 
 
 def page_of(

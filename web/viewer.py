@@ -7,7 +7,6 @@ request's viewer; none decides on its own who may see what.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import (
     Http404,
     HttpRequest,
@@ -15,16 +14,13 @@ from django.http import (
     HttpResponsePermanentRedirect,
     HttpResponseRedirect,
 )
-from django.middleware.csrf import CsrfViewMiddleware
 from django.shortcuts import render
 from django.urls import re_path
 from django.utils.cache import add_never_cache_headers
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from albums.models import Album
 from albums.selectors import GUEST, viewer_from_request
-from albums.services import album_unlock
 from uploads.files import variant_file
 from uploads.models import Image
 from uploads.selectors import (
@@ -38,13 +34,10 @@ from uploads.selectors import (
 )
 from uploads.services import image_delete, image_delete_token_valid
 from uploads.viewcounts import view_record
+from web.albums_gate import password_page, unlock
 from web.viewer_edit import image_edit_page, image_remove_page
 from web.viewer_oembed import oembed
 from web.viewer_page import viewer_context
-
-# Chevereto's password form names its fields so; its clients and extensions post them.
-PASSWORD_FIELD = "content-password"
-CSRF_FIELD = "auth_token"
 
 
 def _find(token: str) -> tuple[Image, str]:
@@ -56,49 +49,7 @@ def _find(token: str) -> tuple[Image, str]:
     return image, slug
 
 
-def _csrf_rejection(request: HttpRequest) -> HttpResponse | None:
-    """Django's own CSRF check, for a form that sends its token as `auth_token`.
-
-    CsrfViewMiddleware reads only `csrfmiddlewaretoken` (or the X-CSRFToken header), so the
-    view is exempt from the middleware and runs the same check itself, with the form's
-    token passed as the header: origin, referer (HTTPS) and cookie checks all still apply.
-    """
-    token = request.POST.get(CSRF_FIELD, "")
-    if token:
-        request.META[settings.CSRF_HEADER_NAME] = token
-
-    def _protected(_request: HttpRequest) -> HttpResponse:  # pragma: no cover - never called
-        return HttpResponse()
-
-    middleware = CsrfViewMiddleware(_protected)
-    return middleware.process_view(request, _protected, (), {})
-
-
-def _password_page(
-    request: HttpRequest, album: Album, *, error: str = "", status: int = 200
-) -> HttpResponse:
-    response = render(
-        request,
-        "albums/password.html",
-        {"album": album, "error": error, "password_field": PASSWORD_FIELD},
-        status=status,
-    )
-    add_never_cache_headers(response)  # it depends on the session: no cache may keep it
-    return response
-
-
-def _unlock(request: HttpRequest, image: Image, album: Album) -> HttpResponse:
-    rejected = _csrf_rejection(request)
-    if rejected is not None:
-        return rejected
-    password = request.POST.get(PASSWORD_FIELD, "")
-    if not album_unlock(session=request.session, album=album, password=password):
-        return _password_page(request, album, error="Invalid password", status=403)
-    # Post/redirect/get: a reload does not post the password again.
-    return HttpResponseRedirect(image_viewer_path(image), status=303)
-
-
-@csrf_exempt  # only the password form posts here, and `_unlock` runs the CSRF check itself
+@csrf_exempt  # only the password form posts here, and `unlock` runs the CSRF check itself
 @require_http_methods(["GET", "HEAD", "POST"])
 def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
     image, slug = _find(token)
@@ -109,8 +60,8 @@ def viewer(request: HttpRequest, kind: str, token: str) -> HttpResponse:
             raise Http404("That upload does not exist or is not public")
         # Checked before any redirect: the canonical slug would reveal the title.
         if request.method == "POST":
-            return _unlock(request, image, album)
-        return _password_page(request, album)
+            return unlock(request, album, then=image_viewer_path(image))
+        return password_page(request, album)
     if request.method == "POST":
         return HttpResponseRedirect(image_viewer_path(image), status=303)
     canonical = image_viewer_path(image)

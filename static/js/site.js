@@ -62,10 +62,13 @@
         button.textContent = state.active ? form.dataset.labelOff : form.dataset.labelOn;
         button.setAttribute("aria-pressed", state.active ? "true" : "false");
       }
-      var count = document.querySelector(form.dataset.countTarget || "[data-nothing]") || form.querySelector("[data-count]");
+      var count = form.dataset.countTarget ? document.querySelector(form.dataset.countTarget)
+        : form.querySelector("[data-count]");
       if (count) count.textContent = state.count;
     }).catch(function () {
-      form.submit();  // let the server answer the plain way
+      // The plain way: post and come back (the prototype's submit, in case a control is
+      // named "submit").
+      HTMLFormElement.prototype.submit.call(form);
     }).finally(function () {
       if (button) button.disabled = false;
     });

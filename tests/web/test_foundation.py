@@ -212,3 +212,29 @@ def test_a_follow_form_is_refused_without_its_csrf_token() -> None:
     response = client.post("/follow", {"username": "guarded", "action": "follow"})
     assert response.status_code == 403
     assert not Follow.objects.exists()
+
+
+def test_a_page_with_its_own_description_carries_only_that_one() -> None:
+    from chevereto.core.models import SiteSettings as Settings
+
+    site = Settings.load()
+    site.site_description = "Pictures of the coast"
+    site.save()
+    Settings.clear_cache()
+    image = make_image(owner=make_user("described"), description="Boats at the quay")
+    from uploads.selectors import image_viewer_path
+
+    viewer = Client().get(image_viewer_path(image)).content.decode()
+    assert viewer.count('<meta name="description"') == 1
+    assert "Boats at the quay" in viewer
+    explore = Client().get("/explore").content.decode()
+    assert explore.count('<meta name="description" content="Pictures of the coast">') == 1
+
+
+def test_the_next_link_holds_nothing_that_could_end_its_attribute() -> None:
+    _images(make_user("quoter"), 3)
+    request = RequestFactory().get('/tag/a"b <c>', {"q": 'x"y'})
+    page = page_of(request, Image.objects.all(), sorts=NEWEST, default="date_desc", per_page=2)
+    assert page.next_url is not None
+    assert not set('"<> ') & set(page.next_url)
+    assert page.next_url.startswith("/tag/a%22b%20%3Cc%3E?q=x%22y&seek=")

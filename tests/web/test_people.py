@@ -181,11 +181,9 @@ def test_the_uploads_tab_pages_with_a_next_link_in_each_order(ada: User, small_p
         make_image(owner=ada, title=f"Shot {n}", created_at=start + timedelta(hours=n), views=views)
     first = Client().get("/ada").content.decode()
     assert titles(first) == ["Shot 2", "Shot 1"]
-    link = re.search(
-        r'<a class="btn btn-primary" data-pagination="next" rel="next" href="([^"]+)"', first
-    )
+    link = re.search(r'<a data-pagination="next" href="([^"]+)" >', first)
     assert link is not None
-    second = Client().get(link.group(1).replace("&amp;", "&")).content.decode()
+    second = Client().get(link.group(1)).content.decode()
     assert titles(second) == ["Shot 0"]
     assert 'data-pagination="next"' not in second
     assert titles(Client().get("/ada?sort=most-viewed").content.decode()) == ["Shot 1", "Shot 0"]
@@ -253,9 +251,9 @@ def test_the_liked_tab_pages(ada: User, small_pages: None) -> None:
         like_add(user=ada, image=make_image(owner=bea, title=f"Like {n}"), viewer=None)
     first = Client().get("/ada/liked").content.decode()
     assert titles(first) == ["Like 2", "Like 1"]
-    link = re.search(r'data-pagination="next" rel="next" href="([^"]+)"', first)
+    link = re.search(r'<a data-pagination="next" href="([^"]+)" >', first)
     assert link is not None
-    assert titles(Client().get(link.group(1).replace("&amp;", "&")).content.decode()) == ["Like 0"]
+    assert titles(Client().get(link.group(1)).content.decode()) == ["Like 0"]
 
 
 # -- followers and following ----------------------------------------------------------------
