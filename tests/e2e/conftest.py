@@ -66,6 +66,8 @@ def shoot() -> Callable[[object, str], None]:
     def _shoot(page: object, name: str) -> None:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         before = page.viewport_size  # type: ignore[attr-defined]
+        # From the top: a full-page shot of a scrolled page draws the sticky bar mid-page.
+        page.evaluate("window.scrollTo(0, 0)")  # type: ignore[attr-defined]
         for label, size in (("desktop", DESKTOP), ("phone", PHONE)):
             page.set_viewport_size(size)  # type: ignore[attr-defined]
             page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=True)  # type: ignore[attr-defined]
