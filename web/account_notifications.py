@@ -19,7 +19,11 @@ from chevereto.core.encoding import InvalidEncodedId, decode_id, encode_id
 from chevereto.core.keyset import Sort
 from social.models import Notification
 from social.selectors import notifications_for
-from social.services import NotificationNotFound, notification_mark_read
+from social.services import (
+    NotificationNotFound,
+    notification_mark_read,
+    notifications_mark_all_read,
+)
 from uploads.files import variant_file
 from uploads.selectors import image_viewer_path
 from web.cards import viewer_shows_nsfw
@@ -123,14 +127,7 @@ def notification_read(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def notifications_read_all(request: HttpRequest) -> HttpResponse:
-    # One service call per unread notification: social has no bulk service, and this is a
-    # rare POST, so the rule of who may mark what stays the service's.
-    unread = notifications_for(user=request.user, is_read=False).values_list("pk", flat=True)
-    for notification_id in list(unread):
-        try:
-            notification_mark_read(user=request.user, notification_id=notification_id)
-        except NotificationNotFound:
-            continue  # gone meanwhile (an undone like)
+    notifications_mark_all_read(user=request.user)
     return _back(request)
 
 

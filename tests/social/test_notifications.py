@@ -9,6 +9,7 @@ from social.services import (
     follow_add,
     like_add,
     notification_mark_read,
+    notifications_mark_all_read,
 )
 from tests.factories import make_image
 from tests.social.people import make_person
@@ -60,3 +61,13 @@ def test_staff_may_mark_anyones_notification(user: User, other_user: User, admin
     follow_add(follower=user, followed=other_user)
     notification = notifications_for(user=other_user).get()
     assert notification_mark_read(user=admin_user, notification_id=notification.pk).is_read
+
+
+def test_marking_all_read_marks_only_the_users_own(user: User, other_user: User) -> None:
+    follow_add(follower=other_user, followed=user)
+    like_add(user=other_user, image=make_image(owner=user))
+    follow_add(follower=user, followed=other_user)
+    assert notifications_mark_all_read(user=user) == 2
+    assert notifications_for(user=user, is_read=False).count() == 0
+    assert notifications_for(user=other_user, is_read=False).count() == 1
+    assert notifications_mark_all_read(user=user) == 0
