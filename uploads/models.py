@@ -114,6 +114,8 @@ class Image(models.Model):
             models.Index(fields=["user", "created_at", "id"], name="uploads_user_created_id"),
             models.Index(fields=["album", "created_at", "id"], name="uploads_album_created_id"),
             models.Index(fields=["created_at", "id"], name="uploads_created_id"),
+            # Explore's "popular" order over every upload (and trending's, within its week).
+            models.Index(fields=["likes", "views", "id"], name="uploads_likes_views_id"),
             # The other sorts of a user's list (API V4 user/images/list/), read backwards.
             models.Index(fields=["user", "size", "id"], name="uploads_user_size_id"),
             models.Index(fields=["user", "views", "id"], name="uploads_user_views_id"),
