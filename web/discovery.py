@@ -133,27 +133,37 @@ def explore(request: HttpRequest, section: str = "recent") -> HttpResponse:
 # --- Categories and tags -------------------------------------------------------------------
 
 
-def category(request: HttpRequest, slug: str) -> HttpResponse:
-    found = Category.objects.filter(slug=slug).first()
-    if found is None:
-        raise Http404("No such category")
+def _uploads_of(
+    request: HttpRequest, template: str, *, only: Q, context: dict[str, object]
+) -> HttpResponse:
+    """A category's or a tag's page: the listed uploads that match `only`, newest first,
+    with the media tabs."""
     media = _media_of(request)
     images = (
         images_listed(viewer=viewer_from_request(request), show_nsfw=True)
-        .filter(images_media_filter(media), category=found)
+        .filter(images_media_filter(media), only)
         .select_related(*IMAGE_RELATED)
     )
     page = _page(request, images, _NEWEST_UPLOADS, NEWEST)
     return render(
         request,
-        "web/discovery/category.html",
+        template,
         {
-            "category": found,
+            **context,
             # The path arrives decoded (a tag may hold spaces, unicode, "%"): quoted again.
             "media_tabs": _media_tabs(quote(request.path), media),
             "cards": image_cards(page.items, show_nsfw=viewer_shows_nsfw(request.user)),
             "page": page,
         },
+    )
+
+
+def category(request: HttpRequest, slug: str) -> HttpResponse:
+    found = Category.objects.filter(slug=slug).first()
+    if found is None:
+        raise Http404("No such category")
+    return _uploads_of(
+        request, "web/discovery/category.html", only=Q(category=found), context={"category": found}
     )
 
 
@@ -176,23 +186,8 @@ def _tag_named(request: HttpRequest, name: str) -> Tag:
 
 def tag(request: HttpRequest, name: str) -> HttpResponse:
     found = _tag_named(request, name)
-    media = _media_of(request)
-    images = (
-        images_listed(viewer=viewer_from_request(request), show_nsfw=True)
-        .filter(images_media_filter(media), tags=found)
-        .select_related(*IMAGE_RELATED)
-    )
-    page = _page(request, images, _NEWEST_UPLOADS, NEWEST)
-    return render(
-        request,
-        "web/discovery/tag.html",
-        {
-            "tag": found,
-            # The path arrives decoded (a tag may hold spaces, unicode, "%"): quoted again.
-            "media_tabs": _media_tabs(quote(request.path), media),
-            "cards": image_cards(page.items, show_nsfw=viewer_shows_nsfw(request.user)),
-            "page": page,
-        },
+    return _uploads_of(
+        request, "web/discovery/tag.html", only=Q(tags=found), context={"tag": found}
     )
 
 
