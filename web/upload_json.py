@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.request import Request
@@ -126,6 +127,8 @@ class UploadJsonView(APIView):
         close_streamed(request)
         return super().finalize_response(request, response, *args, **kwargs)
 
+    # A page's endpoint, not part of the APIs: left out of their OpenAPI schema.
+    @extend_schema(exclude=True)
     def post(self, request: Request) -> Response:
         user = session_uploader(request.user)
         field = Field(request.data, request.query_params, strict_types=True)

@@ -238,3 +238,9 @@ def test_the_next_link_holds_nothing_that_could_end_its_attribute() -> None:
     assert page.next_url is not None
     assert not set('"<> ') & set(page.next_url)
     assert page.next_url.startswith("/tag/a%22b%20%3Cc%3E?q=x%22y&seek=")
+
+
+def test_the_api_schema_describes_the_apis_and_no_page_endpoint() -> None:
+    response = Client().get("/api/4/schema/?format=json")
+    paths = list(response.json()["paths"])
+    assert paths and all(path.startswith("/api/") for path in paths), paths
