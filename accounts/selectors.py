@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Lower
 
 from accounts.models import User
 
@@ -11,7 +12,13 @@ def user_get_by_username(username: str) -> User | None:
     """The user with this username, whatever its case (usernames are unique ignoring case)."""
     if not username or len(username) > 16:
         return None
-    return User.objects.filter(username__iexact=username).first()
+    # LOWER(username) = lower(x): the expression of the case-insensitive unique index, so
+    # the lookup is an index seek (`iexact` compiles to UPPER(...) or LIKE, which scan).
+    return (
+        User.objects.alias(username_lower=Lower("username"))
+        .filter(username_lower=username.lower())
+        .first()
+    )
 
 
 def user_profile_visible_to(

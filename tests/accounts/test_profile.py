@@ -13,6 +13,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import DatabaseError
+from django.db.models.functions import Lower
 from django.test import Client
 from PIL import Image as PILImage
 
@@ -360,3 +361,19 @@ def test_a_url_is_refused_before_any_fetch_when_url_uploads_are_off(
     )
     assert response.status_code == 403
     assert response.json()["error"]["message"] == "URL uploads are disabled"
+
+
+def test_a_username_is_found_whatever_its_case_through_the_case_insensitive_index() -> None:
+    from django.db import connection
+
+    from accounts.selectors import user_get_by_username
+
+    made = User.objects.create_user("MixedCase", "mixed@example.com", "pw-123456!")
+    assert user_get_by_username("mixedcase") == made
+    assert user_get_by_username("MIXEDCASE") == made
+    assert user_get_by_username("mixedcas") is None
+    lookup = User.objects.alias(username_lower=Lower("username")).filter(username_lower="x")
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:  # a tiny table is cheaper to scan: price it out
+            cursor.execute("SET LOCAL enable_seqscan = off")
+    assert "accounts_user_username_ci_unique" in lookup.explain()
