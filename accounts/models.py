@@ -14,7 +14,7 @@ RESERVED_USERNAMES = frozenset(
         "delete", "explore", "image", "images", "json", "login", "logout", "me", "page",
         "plugin", "search", "settings", "signup", "static", "tag", "upload", "user",
         "users", "video", "videos", "account", "following", "followers", "notifications",
-        "profiles", "oembed",
+        "profiles", "oembed", "like", "follow", "categories",
     }
 )  # fmt: skip
 

@@ -244,3 +244,29 @@ def test_the_api_schema_describes_the_apis_and_no_page_endpoint() -> None:
     response = Client().get("/api/4/schema/?format=json")
     paths = list(response.json()["paths"])
     assert paths and all(path.startswith("/api/") for path in paths), paths
+
+
+def test_no_username_can_take_the_first_path_segment_of_a_site_page() -> None:
+    import re
+
+    from django.urls import URLPattern, URLResolver, get_resolver
+
+    from accounts.models import RESERVED_USERNAMES
+
+    def first_segments(patterns: list, prefix: str = "") -> set[str]:
+        found: set[str] = set()
+        for entry in patterns:
+            text = prefix + str(entry.pattern).lstrip("^")
+            if isinstance(entry, URLResolver):
+                found |= first_segments(entry.url_patterns, text)
+            elif isinstance(entry, URLPattern):
+                found.add(re.split(r"[/?<(\\$]", text, maxsplit=1)[0])
+        return found
+
+    could_be_usernames = {
+        s
+        for s in first_segments(get_resolver().url_patterns)
+        if re.fullmatch(r"[A-Za-z0-9_]{3,16}", s)
+    }
+    assert {"like", "explore", "dashboard", "settings", "album"} <= could_be_usernames
+    assert could_be_usernames <= RESERVED_USERNAMES, could_be_usernames - RESERVED_USERNAMES
