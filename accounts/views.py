@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.forms import PasswordChangeForm, PasswordResetForm, SetPasswordForm
+from django.contrib.auth.forms import PasswordResetForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
@@ -60,7 +60,16 @@ class LogoutView(_SiteContext, auth_views.LogoutView):
         return render(request, self.template_name)
 
 
-class PasswordResetView(auth_views.PasswordResetView):
+class _RefusedFormIs400:
+    """A refused form comes back with its messages and a 400, as every refused form here."""
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        response = super().form_invalid(form)  # type: ignore[misc]
+        response.status_code = 400
+        return response
+
+
+class PasswordResetView(_RefusedFormIs400, auth_views.PasswordResetView):
     """Ask for a reset link. Every address gets the same answer (the "done" page), so the
     form cannot be used to find out who has an account."""
 
@@ -79,38 +88,22 @@ class PasswordResetView(auth_views.PasswordResetView):
         self.extra_email_context = {"site_name": SiteSettings.load().site_name}
         return super().form_valid(form)
 
-    def form_invalid(self, form: PasswordResetForm) -> HttpResponse:
-        # A malformed address: the form again, with a 400 as every refused form here.
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
-
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):
     template_name = "accounts/password_reset_done.html"
 
 
-class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+class PasswordResetConfirmView(_RefusedFormIs400, auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("password-reset-complete")
-
-    def form_invalid(self, form: SetPasswordForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
 
 class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "accounts/password_reset_complete.html"
 
 
-class PasswordChangeView(auth_views.PasswordChangeView):
+class PasswordChangeView(_RefusedFormIs400, auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
-
-    def form_invalid(self, form: PasswordChangeForm) -> HttpResponse:
-        response = super().form_invalid(form)
-        response.status_code = 400
-        return response
 
     def get_success_url(self) -> str:
         messages.success(self.request, "Your password has been changed.")

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.test import Client
 
 from accounts.models import User
 from albums.models import Album
@@ -63,3 +64,11 @@ def make_image(
             image.save()
         image_counts_changed(added=[(image.user_id, image.album_id)])
     return image
+
+
+def client_as(user: User | None) -> Client:
+    """A test client logged in as `user` (a guest's for None)."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    return client

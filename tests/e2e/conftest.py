@@ -75,3 +75,12 @@ def shoot() -> Callable[[object, str], None]:
             page.set_viewport_size(before)  # type: ignore[attr-defined]
 
     return _shoot
+
+
+def log_in(page: object, base: str, username: str, password: str) -> None:
+    """Log in through the /login form and wait until the site has moved on from it."""
+    page.goto(f"{base}/login")  # type: ignore[attr-defined]
+    page.fill("input[name=username]", username)  # type: ignore[attr-defined]
+    page.fill("input[name=password]", password)  # type: ignore[attr-defined]
+    page.click("main form button[type=submit]")  # type: ignore[attr-defined]
+    page.wait_for_url(lambda url: "/login" not in url)  # type: ignore[attr-defined]

@@ -12,6 +12,7 @@ from accounts.services import api_key_create
 from albums.models import Album
 from chevereto.core.encoding import encode_id
 from tests import samples
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,14 +31,6 @@ def _upload(
         timeout=30,
     )
     assert response.status_code == 200, response.text
-
-
-def _log_in(page, base: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", OWNER)
-    page.fill("input[name=password]", OWNER_PASSWORD)
-    page.press("input[name=password]", "Enter")
-    page.wait_for_url(f"{base}/")
 
 
 def _create_album(page, base: str, name: str, parent: Album | None = None) -> Album:  # type: ignore[no-untyped-def]
@@ -77,7 +70,7 @@ def test_an_album_made_in_the_browser_shows_to_strangers_by_its_privacy(
     base = live_server.url
     owner = User.objects.create_user(OWNER, "olga@example.com", OWNER_PASSWORD)
     key = api_key_create(user=owner).key
-    _log_in(page, base)
+    log_in(page, base, OWNER, OWNER_PASSWORD)
 
     album = _create_album(page, base, "Harbours")
     for i, title in enumerate(["Dawn", "Pier", "Gulls"]):

@@ -16,6 +16,7 @@ from albums.models import Album
 from chevereto.core.encoding import encode_id
 from social.services import like_add
 from tests import samples
+from tests.e2e.conftest import log_in
 from tests.factories import make_album
 from uploads.models import Image
 
@@ -48,14 +49,6 @@ def _post(base: str, path: str, key: str, data: bytes, name: str, **fields: str)
     )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def _log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("main form button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_a_user_follows_someone_and_browses_their_profile(live_server, page, shoot) -> None:
@@ -106,7 +99,7 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
     for image in Image.objects.filter(title__in=["Pier", "Boats"]):
         like_add(user=ben, image=image)
 
-    _log_in(page, base, "ben", PASSWORD)
+    log_in(page, base, "ben", PASSWORD)
     page.goto(f"{base}/ann")
     assert page.locator("h1#profile-name").inner_text() == "Ann Harbour"
     assert page.locator(".profile-banner img").evaluate("img => img.naturalWidth") > 0

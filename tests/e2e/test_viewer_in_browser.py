@@ -15,6 +15,7 @@ from accounts.services import api_key_create
 from albums.models import Album
 from chevereto.core.encoding import encode_id
 from tests import samples
+from tests.e2e.conftest import log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,14 +45,6 @@ def _upload(base: str, key: str, data: bytes, name: str, mime: str, **fields: st
     )
     assert response.status_code == 200, response.text
     return response.json()["image"]
-
-
-def _log_in(page, base: str, username: str, password: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/login" not in url)
 
 
 def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
@@ -120,7 +113,7 @@ def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
     shoot(page, "viewer-video")
 
     # Logged in, the stranger likes it: the count goes up without leaving the page.
-    _log_in(page, base, "sam", "Sam-pass-12345")
+    log_in(page, base, "sam", "Sam-pass-12345")
     page.goto(image["url_viewer"])
     assert page.locator("#like-count").inner_text() == "0"
     page.click("button.btn-like")
@@ -135,7 +128,7 @@ def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
     # The owner edits the title.
     mine = browser.new_context()
     page = mine.new_page()
-    _log_in(page, base, "olivia", "Olivia-pass-123")
+    log_in(page, base, "olivia", "Olivia-pass-123")
     page.goto(image["url_viewer"])
     page.wait_for_function("document.querySelector('.viewer .media img').naturalWidth > 0")
     shoot(page, "viewer-owner")

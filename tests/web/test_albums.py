@@ -15,7 +15,7 @@ from albums.models import Album
 from albums.selectors import album_path, albums_visible_to, viewer_for_user
 from chevereto.core.encoding import encode_id
 from social.models import Like
-from tests.factories import make_album, make_image, make_user
+from tests.factories import client_as, make_album, make_image, make_user
 from tests.web.queries import assert_constant_queries
 from uploads.models import Image, ViewHit
 
@@ -32,13 +32,6 @@ def owner() -> User:
 @pytest.fixture
 def stranger() -> User:
     return make_user("sam")
-
-
-def _as(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _album(owner: User, privacy: str = Album.Privacy.PUBLIC, **fields: object) -> Album:
@@ -63,7 +56,7 @@ def test_a_public_album_shows_its_uploads_to_everyone(owner, stranger, who) -> N
     image = make_image(owner=owner, album=album, title="Dawn over the pier")
     viewer = {"owner": owner, "stranger": stranger, "guest": None}[who]
 
-    response = _as(viewer).get(album_path(album))
+    response = client_as(viewer).get(album_path(album))
 
     assert response.status_code == 200
     html = _html(response)
@@ -84,16 +77,16 @@ def test_a_private_album_is_a_404_for_anyone_but_its_owner(owner, stranger, who)
         f"{_short(album)}/sub",
         "/album/wrong-slug." + encode_id(album.pk),
     ):
-        response = _as(viewer).get(url)
+        response = client_as(viewer).get(url)
         assert response.status_code == 404, url
         assert "Diary" not in _html(response)
-    assert _as(owner).get(album_path(album)).status_code == 200
+    assert client_as(owner).get(album_path(album)).status_code == 200
 
 
 def test_a_private_album_is_shown_to_staff(owner) -> None:
     album = _album(owner, Album.Privacy.PRIVATE, name="Diary")
     staff = make_user("root", is_staff=True)
-    assert _as(staff).get(album_path(album)).status_code == 200
+    assert client_as(staff).get(album_path(album)).status_code == 200
 
 
 @pytest.mark.parametrize("who", ["stranger", "guest"])
@@ -102,7 +95,7 @@ def test_a_link_only_album_opens_by_its_link_but_is_never_listed(owner, stranger
     make_image(owner=owner, album=album, title="Picnic")
     viewer = {"stranger": stranger, "guest": None}[who]
 
-    response = _as(viewer).get(album_path(album))
+    response = client_as(viewer).get(album_path(album))
 
     assert response.status_code == 200
     assert "Picnic" in _html(response)
@@ -116,7 +109,7 @@ def test_a_password_album_answers_with_chevereto_s_gate_without_naming_the_album
     album = _album(owner, Album.Privacy.PASSWORD, name="Family secrets")
     make_image(owner=owner, album=album, title="Grandma")
 
-    response = _as(None).get(album_path(album))
+    response = client_as(None).get(album_path(album))
 
     assert response.status_code == 200
     html = _html(response)
@@ -159,7 +152,7 @@ def test_the_password_form_without_its_csrf_token_is_refused(owner) -> None:
 
 def test_the_sub_album_page_of_a_password_album_is_behind_the_gate_too(owner) -> None:
     album = _album(owner, Album.Privacy.PASSWORD)
-    client = _as(None)
+    client = client_as(None)
     assert "Password required" in _html(client.get(f"{_short(album)}/sub"))
     unlocked = client.post(f"{_short(album)}/sub", {"content-password": PASSWORD})
     assert unlocked.status_code == 303 and unlocked["Location"] == f"{_short(album)}/sub"
@@ -174,7 +167,7 @@ def test_a_wrong_or_missing_slug_redirects_to_the_canonical_url(owner) -> None:
     canonical = album_path(album)
     assert canonical == f"/album/summer-2024.{encode_id(album.pk)}"
     for url in (_short(album), f"/album/old-name.{encode_id(album.pk)}"):
-        response = _as(None).get(url + "?sort=date_asc")
+        response = client_as(None).get(url + "?sort=date_asc")
         assert response.status_code == 301
         assert response["Location"] == canonical + "?sort=date_asc"
 
@@ -182,15 +175,15 @@ def test_a_wrong_or_missing_slug_redirects_to_the_canonical_url(owner) -> None:
 def test_a_hidden_album_never_redirects_so_its_name_does_not_leak(owner) -> None:
     secret = _album(owner, Album.Privacy.PRIVATE, name="Secret plans")
     locked = _album(owner, Album.Privacy.PASSWORD, name="Locked plans")
-    assert _as(None).get(_short(secret)).status_code == 404
-    response = _as(None).get(_short(locked))
+    assert client_as(None).get(_short(secret)).status_code == 404
+    response = client_as(None).get(_short(locked))
     assert response.status_code == 200
     assert "Password required" in _html(response) and "plans" not in _html(response)
 
 
 def test_an_unknown_album_id_is_a_404() -> None:
-    assert _as(None).get("/album/nothing.zzzzzz").status_code == 404
-    assert _as(None).get("/album/---").status_code == 404
+    assert client_as(None).get("/album/nothing.zzzzzz").status_code == 404
+    assert client_as(None).get("/album/---").status_code == 404
 
 
 def test_the_album_page_writes_og_url_before_og_title_and_the_cover_as_og_image(owner) -> None:
@@ -198,7 +191,7 @@ def test_the_album_page_writes_og_url_before_og_title_and_the_cover_as_og_image(
     cover = make_image(owner=owner, album=album)
     Album.objects.filter(pk=album.pk).update(cover=cover)
 
-    html = _html(_as(None).get(album_path(album)))
+    html = _html(client_as(None).get(album_path(album)))
 
     og_url = html.index('<meta property="og:url" content="http://testserver/album/harbours.')
     og_title = html.index('<meta property="og:title" content="Harbours">')
@@ -214,11 +207,11 @@ def test_the_album_page_lists_uploads_in_chevereto_s_markup_newest_first(owner) 
     older = make_image(owner=owner, album=album, title="Older", created_at=now - timedelta(days=1))
     newer = make_image(owner=owner, album=album, title="Newer", created_at=now)
 
-    html = _html(_as(None).get(album_path(album)))
+    html = _html(client_as(None).get(album_path(album)))
 
     assert re.search(r'<div class="list-item-image[^"]*"[^>]*>\s*<a href="/image/', html)
     assert html.index(f'data-id="{newer.pk}"') < html.index(f'data-id="{older.pk}"')
-    oldest_first = _html(_as(None).get(album_path(album) + "?sort=date_asc"))
+    oldest_first = _html(client_as(None).get(album_path(album) + "?sort=date_asc"))
     assert oldest_first.index(f'data-id="{older.pk}"') < oldest_first.index(f'data-id="{newer.pk}"')
 
 
@@ -230,7 +223,7 @@ def test_the_album_page_pages_with_chevereto_s_next_link(owner, monkeypatch) -> 
         make_image(owner=owner, album=album, created_at=now - timedelta(minutes=i))
         for i in range(3)
     ]
-    client = _as(None)
+    client = client_as(None)
 
     first = _html(client.get(album_path(album)))
     link = re.search(r'<a [^>]*data-pagination="next"[^>]*href="([^"]+)"', first)
@@ -246,29 +239,29 @@ def test_the_album_page_pages_with_chevereto_s_next_link(owner, monkeypatch) -> 
 def test_nsfw_uploads_are_blurred_for_those_who_did_not_opt_in(owner) -> None:
     album = _album(owner)
     make_image(owner=owner, album=album, nsfw=True)
-    assert 'class="image-container blurred"' in _html(_as(None).get(album_path(album)))
+    assert 'class="image-container blurred"' in _html(client_as(None).get(album_path(album)))
     fan = make_user("fan", show_nsfw=True)
-    assert 'class="image-container blurred"' not in _html(_as(fan).get(album_path(album)))
+    assert 'class="image-container blurred"' not in _html(client_as(fan).get(album_path(album)))
 
 
 def test_an_upload_awaiting_moderation_is_left_out_for_strangers(owner) -> None:
     album = _album(owner)
     pending = make_image(owner=owner, album=album, title="Pending one")
     Image.objects.filter(pk=pending.pk).update(is_approved=False)
-    assert "Pending one" not in _html(_as(None).get(album_path(album)))
-    assert "Pending one" in _html(_as(owner).get(album_path(album)))
+    assert "Pending one" not in _html(client_as(None).get(album_path(album)))
+    assert "Pending one" in _html(client_as(owner).get(album_path(album)))
 
 
 def test_a_view_of_the_album_page_is_recorded(owner) -> None:
     album = _album(owner)
-    _as(None).get(album_path(album))
-    _as(None).head(album_path(album))
+    client_as(None).get(album_path(album))
+    client_as(None).head(album_path(album))
     assert ViewHit.objects.filter(album_id=album.pk).count() == 1
 
 
 def test_the_like_button_posts_to_like_and_shows_the_current_state(owner, stranger) -> None:
     album = _album(owner)
-    client = _as(stranger)
+    client = client_as(stranger)
     html = _html(client.get(album_path(album)))
     assert 'action="/like"' in html and 'name="kind" value="album"' in html
     assert f'name="id" value="{encode_id(album.pk)}"' in html
@@ -287,7 +280,7 @@ def test_the_like_button_posts_to_like_and_shows_the_current_state(owner, strang
 
 def test_guests_are_offered_to_log_in_to_like(owner) -> None:
     album = _album(owner)
-    html = _html(_as(None).get(album_path(album)))
+    html = _html(client_as(None).get(album_path(album)))
     assert 'action="/like"' not in html and "/login?next=" in html
 
 
@@ -300,9 +293,9 @@ def test_sub_albums_list_only_those_the_viewer_may_see(owner, stranger) -> None:
     _album(owner, Album.Privacy.PRIVATE, name="Private child", parent=album)
     _album(owner, Album.Privacy.PRIVATE_BUT_LINK, name="Link child", parent=album)
 
-    for_stranger = _html(_as(stranger).get(f"{_short(album)}/sub"))
-    for_owner = _html(_as(owner).get(f"{_short(album)}/sub"))
-    on_page = _html(_as(stranger).get(album_path(album)))
+    for_stranger = _html(client_as(stranger).get(f"{_short(album)}/sub"))
+    for_owner = _html(client_as(owner).get(f"{_short(album)}/sub"))
+    on_page = _html(client_as(stranger).get(album_path(album)))
 
     assert "Public child" in for_stranger
     assert "Private child" not in for_stranger and "Link child" not in for_stranger
@@ -315,8 +308,8 @@ def test_the_breadcrumb_names_the_parents_the_viewer_may_see(owner, stranger) ->
     hidden = _album(owner, Album.Privacy.PRIVATE, name="Hidden middle", parent=top)
     leaf = _album(owner, name="Leaf", parent=hidden)
 
-    for_stranger = _html(_as(stranger).get(album_path(leaf)))
-    for_owner = _html(_as(owner).get(album_path(leaf)))
+    for_stranger = _html(client_as(stranger).get(album_path(leaf)))
+    for_owner = _html(client_as(owner).get(album_path(leaf)))
 
     assert f'href="{album_path(top)}">World</a>' in for_stranger
     assert "Hidden middle" not in for_stranger
@@ -332,7 +325,7 @@ def test_the_album_page_runs_the_same_queries_whatever_it_holds(owner, who) -> N
     album = _album(owner, parent=parent)
     make_image(owner=owner, album=album)
     _album(owner, name="Child", parent=album)
-    client = _as(owner if who == "owner" else None)
+    client = client_as(owner if who == "owner" else None)
 
     def add_more() -> None:
         for _ in range(3):
@@ -352,4 +345,4 @@ def test_the_sub_album_page_runs_the_same_queries_whatever_it_holds(owner) -> No
             child = _album(owner, name="Another child", parent=album)
             Album.objects.filter(pk=child.pk).update(cover=make_image(owner=owner, album=child))
 
-    assert_constant_queries(_as(None), f"{_short(album)}/sub", add_more=add_more)
+    assert_constant_queries(client_as(None), f"{_short(album)}/sub", add_more=add_more)

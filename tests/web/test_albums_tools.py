@@ -11,7 +11,7 @@ from accounts.models import User
 from albums.models import Album
 from albums.selectors import album_path
 from chevereto.core.encoding import encode_id
-from tests.factories import make_album, make_image, make_user
+from tests.factories import client_as, make_album, make_image, make_user
 from uploads.models import Image
 
 pytestmark = pytest.mark.django_db
@@ -25,13 +25,6 @@ def owner() -> User:
 @pytest.fixture
 def stranger() -> User:
     return make_user("sam")
-
-
-def _as(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def _fresh(album: Album) -> Album:
@@ -54,7 +47,7 @@ def _edit_form(album: Album, **changes: str) -> dict[str, str]:
 
 
 def test_a_user_creates_an_album_and_lands_on_its_page(owner) -> None:
-    client = _as(owner)
+    client = client_as(owner)
     assert client.get("/albums/new").status_code == 200
 
     response = client.post(
@@ -68,14 +61,16 @@ def test_a_user_creates_an_album_and_lands_on_its_page(owner) -> None:
 
 
 def test_a_password_album_is_created_with_its_password(owner) -> None:
-    _as(owner).post("/albums/new", {"name": "Family", "privacy": "password", "password": "pw1"})
+    client_as(owner).post(
+        "/albums/new", {"name": "Family", "privacy": "password", "password": "pw1"}
+    )
     album = Album.objects.get(owner=owner)
     assert album.privacy == "password" and album.password_hash.startswith("pbkdf2")
 
 
 def test_a_sub_album_is_created_under_the_parent_the_form_names(owner) -> None:
     parent = make_album(owner=owner, name="Trips")
-    client = _as(owner)
+    client = client_as(owner)
     form = client.get(f"/albums/new?parent={encode_id(parent.pk)}").content.decode()
     assert f'<option value="{encode_id(parent.pk)}" selected>Trips</option>' in form
 
@@ -102,7 +97,7 @@ def test_a_sub_album_is_created_under_the_parent_the_form_names(owner) -> None:
     ],
 )
 def test_bad_album_input_puts_the_form_back_with_the_reason(owner, form, message) -> None:
-    response = _as(owner).post("/albums/new", form)
+    response = client_as(owner).post("/albums/new", form)
     assert response.status_code == 400
     assert message in response.content.decode()
     assert f'value="{form["name"]}"' in response.content.decode()
@@ -111,7 +106,7 @@ def test_bad_album_input_puts_the_form_back_with_the_reason(owner, form, message
 
 def test_another_user_s_album_is_no_parent(owner, stranger) -> None:
     theirs = make_album(owner=stranger)
-    response = _as(owner).post(
+    response = client_as(owner).post(
         "/albums/new", {"name": "Mine", "privacy": "public", "parent": encode_id(theirs.pk)}
     )
     assert response.status_code == 400
@@ -128,7 +123,7 @@ def test_a_guest_is_sent_to_log_in_to_create_an_album() -> None:
 
 def test_the_owner_renames_and_makes_an_album_password_protected(owner) -> None:
     album = make_album(owner=owner, name="Old")
-    client = _as(owner)
+    client = client_as(owner)
     assert client.get(f"/album/{encode_id(album.pk)}/edit").status_code == 200
 
     response = client.post(
@@ -147,7 +142,7 @@ def test_the_owner_renames_and_makes_an_album_password_protected(owner) -> None:
 
 def test_leaving_password_privacy_drops_the_password_and_a_stray_one_is_ignored(owner) -> None:
     album = make_album(owner=owner, privacy=Album.Privacy.PASSWORD, password="pw")
-    _as(owner).post(
+    client_as(owner).post(
         f"/album/{encode_id(album.pk)}/edit", _edit_form(album, privacy="public", password="x")
     )
     album = _fresh(album)
@@ -157,18 +152,20 @@ def test_leaving_password_privacy_drops_the_password_and_a_stray_one_is_ignored(
 def test_the_owner_moves_an_album_under_another(owner) -> None:
     album = make_album(owner=owner, name="Rome")
     parent = make_album(owner=owner, name="Trips")
-    _as(owner).post(
+    client_as(owner).post(
         f"/album/{encode_id(album.pk)}/edit", _edit_form(album, parent=encode_id(parent.pk))
     )
     assert _fresh(album).parent_id == parent.pk
-    _as(owner).post(f"/album/{encode_id(album.pk)}/edit", _edit_form(_fresh(album), parent=""))
+    client_as(owner).post(
+        f"/album/{encode_id(album.pk)}/edit", _edit_form(_fresh(album), parent="")
+    )
     assert _fresh(album).parent_id is None
 
 
 def test_an_album_cannot_move_inside_its_own_sub_album_and_nothing_else_changes(owner) -> None:
     album = make_album(owner=owner, name="Top")
     child = make_album(owner=owner, name="Child", parent=album)
-    response = _as(owner).post(
+    response = client_as(owner).post(
         f"/album/{encode_id(album.pk)}/edit",
         _edit_form(album, name="Renamed", parent=encode_id(child.pk)),
     )
@@ -180,7 +177,7 @@ def test_an_album_cannot_move_inside_its_own_sub_album_and_nothing_else_changes(
 def test_the_edit_page_offers_the_album_s_uploads_as_cover_and_saves_the_choice(owner) -> None:
     album = make_album(owner=owner)
     image = make_image(owner=owner, album=album)
-    client = _as(owner)
+    client = client_as(owner)
     page = client.get(f"/album/{encode_id(album.pk)}/edit").content.decode()
     assert f'name="cover" value="{encode_id(image.pk)}"' in page
 
@@ -192,7 +189,7 @@ def test_the_edit_page_offers_the_album_s_uploads_as_cover_and_saves_the_choice(
 def test_an_upload_outside_the_album_is_no_cover(owner) -> None:
     album = make_album(owner=owner)
     elsewhere = make_image(owner=owner)
-    response = _as(owner).post(
+    response = client_as(owner).post(
         f"/album/{encode_id(album.pk)}/edit", _edit_form(album, cover=encode_id(elsewhere.pk))
     )
     assert response.status_code == 400
@@ -203,7 +200,7 @@ def test_an_upload_outside_the_album_is_no_cover(owner) -> None:
 def test_staff_edit_anyone_s_album(owner) -> None:
     album = make_album(owner=owner, name="Old")
     staff = make_user("root", is_staff=True)
-    _as(staff).post(f"/album/{encode_id(album.pk)}/edit", _edit_form(album, name="Tidied"))
+    client_as(staff).post(f"/album/{encode_id(album.pk)}/edit", _edit_form(album, name="Tidied"))
     assert _fresh(album).name == "Tidied"
 
 
@@ -211,7 +208,7 @@ def test_staff_edit_anyone_s_album(owner) -> None:
 @pytest.mark.parametrize("who", ["stranger", "guest"])
 def test_the_owner_tools_are_a_404_to_anyone_else(owner, stranger, tool, who) -> None:
     album = make_album(owner=owner, name="Public one")
-    client = _as(stranger if who == "stranger" else None)
+    client = client_as(stranger if who == "stranger" else None)
     url = f"/album/{encode_id(album.pk)}/{tool}"
     assert client.get(url).status_code == 404
     assert client.post(url, {"name": "Hijacked", "with_images": "1"}).status_code == 404
@@ -222,8 +219,8 @@ def test_the_owner_tools_are_a_404_to_anyone_else(owner, stranger, tool, who) ->
 def test_the_owner_tools_show_only_to_the_owner_on_the_album_page(owner, stranger) -> None:
     album = make_album(owner=owner)
     edit = f'href="/album/{encode_id(album.pk)}/edit"'
-    assert edit in _as(owner).get(album_path(album)).content.decode()
-    assert edit not in _as(stranger).get(album_path(album)).content.decode()
+    assert edit in client_as(owner).get(album_path(album)).content.decode()
+    assert edit not in client_as(stranger).get(album_path(album)).content.decode()
 
 
 # --- Delete ------------------------------------------------------------------------------------
@@ -233,7 +230,7 @@ def test_deleting_an_album_alone_keeps_its_uploads_outside_any_album(owner) -> N
     album = make_album(owner=owner)
     child = make_album(owner=owner, parent=album)
     image = make_image(owner=owner, album=album)
-    client = _as(owner)
+    client = client_as(owner)
     assert "Keep them" in client.get(f"/album/{encode_id(album.pk)}/delete").content.decode()
 
     response = client.post(f"/album/{encode_id(album.pk)}/delete", {"with_images": "0"})
@@ -248,7 +245,7 @@ def test_deleting_an_album_with_its_uploads_deletes_them_too(owner) -> None:
     album = make_album(owner=owner, parent=parent)
     image = make_image(owner=owner, album=album)
 
-    response = _as(owner).post(f"/album/{encode_id(album.pk)}/delete", {"with_images": "1"})
+    response = client_as(owner).post(f"/album/{encode_id(album.pk)}/delete", {"with_images": "1"})
 
     assert response.status_code == 303 and response["Location"] == album_path(parent)
     assert not Album.objects.filter(pk=album.pk).exists()
@@ -257,7 +254,7 @@ def test_deleting_an_album_with_its_uploads_deletes_them_too(owner) -> None:
 
 def test_a_delete_without_a_choice_is_asked_again(owner) -> None:
     album = make_album(owner=owner)
-    response = _as(owner).post(f"/album/{encode_id(album.pk)}/delete", {})
+    response = client_as(owner).post(f"/album/{encode_id(album.pk)}/delete", {})
     assert response.status_code == 400
     assert Album.objects.filter(pk=album.pk).exists()
 
@@ -272,7 +269,7 @@ def test_the_add_page_lists_my_uploads_not_in_the_album_and_moves_the_checked_on
     loose = make_image(owner=owner)
     from_other = make_image(owner=owner, album=other)
     not_mine = make_image(owner=make_user("zed"))
-    client = _as(owner)
+    client = client_as(owner)
 
     page = client.get(f"/album/{encode_id(album.pk)}/add").content.decode()
     assert f'value="{encode_id(loose.pk)}"' in page
@@ -296,7 +293,7 @@ def test_adding_nothing_or_someone_else_s_upload_is_a_400(owner) -> None:
     album = make_album(owner=owner)
     make_image(owner=owner)
     not_mine = make_image(owner=make_user("zed"))
-    client = _as(owner)
+    client = client_as(owner)
     for form in ({}, {"image": encode_id(not_mine.pk)}, {"image": "!!"}):
         response = client.post(f"/album/{encode_id(album.pk)}/add", form)
         assert response.status_code == 400

@@ -16,7 +16,7 @@ from chevereto.core.encoding import encode_id
 from chevereto.core.keyset import Sort
 from chevereto.core.models import SiteSettings
 from social.models import Follow, Like
-from tests.factories import make_album, make_image, make_user
+from tests.factories import client_as, make_album, make_image, make_user
 from uploads.models import Image
 from web.cards import IMAGE_RELATED, image_cards, viewer_shows_nsfw
 from web.embeds import image_codes
@@ -127,16 +127,10 @@ def test_no_delete_link_without_a_token() -> None:
     assert "Delete link" not in labels
 
 
-def _logged_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_a_like_form_without_javascript_likes_and_goes_back() -> None:
     owner, fan = make_user("liked"), make_user("fan")
     image = make_image(owner=owner)
-    response = _logged_in(fan).post(
+    response = client_as(fan).post(
         "/like", {"kind": "image", "id": encode_id(image.pk), "action": "like", "next": "/explore"}
     )
     assert response.status_code == 303 and response["Location"] == "/explore"
@@ -148,7 +142,7 @@ def test_a_like_form_without_javascript_likes_and_goes_back() -> None:
 def test_a_like_posted_by_script_answers_the_state_and_count() -> None:
     owner, fan = make_user("albumist"), make_user("fan2")
     album = make_album(owner=owner)
-    client = _logged_in(fan)
+    client = client_as(fan)
     body = {"kind": "album", "id": encode_id(album.pk), "action": "like"}
     liked = client.post("/like", body, HTTP_ACCEPT="application/json")
     assert liked.json() == {"active": True, "count": 1}
@@ -158,7 +152,7 @@ def test_a_like_posted_by_script_answers_the_state_and_count() -> None:
 
 def test_the_like_form_never_redirects_off_the_site() -> None:
     image = make_image(owner=make_user("safe"))
-    response = _logged_in(make_user("fan3")).post(
+    response = client_as(make_user("fan3")).post(
         "/like",
         {
             "kind": "image",
@@ -173,7 +167,7 @@ def test_the_like_form_never_redirects_off_the_site() -> None:
 def test_liking_what_you_cannot_see_is_a_404_like_a_missing_thing() -> None:
     owner = make_user("hider")
     hidden = make_image(owner=owner, album=make_album(owner=owner, privacy=Album.Privacy.PRIVATE))
-    client = _logged_in(make_user("snoop"))
+    client = client_as(make_user("snoop"))
     for encoded in (encode_id(hidden.pk), "zzzzzz", "!!"):
         response = client.post("/like", {"kind": "image", "id": encoded, "action": "like"})
         assert response.status_code == 404
@@ -187,12 +181,12 @@ def test_guests_are_sent_to_log_in_and_gets_are_refused() -> None:
     body = {"kind": "image", "id": encode_id(image.pk), "action": "like"}
     response = Client().post("/like", body)
     assert response.status_code == 302 and response["Location"].startswith("/login")
-    assert _logged_in(make_user("getter")).get("/like").status_code == 405
+    assert client_as(make_user("getter")).get("/like").status_code == 405
 
 
 def test_follow_and_unfollow_through_the_form() -> None:
     star, fan = make_user("star"), make_user("follower")
-    client = _logged_in(fan)
+    client = client_as(fan)
     response = client.post("/follow", {"username": "STAR", "action": "follow"})
     assert response.status_code == 303 and response["Location"] == "/star"
     assert Follow.objects.filter(follower=fan, followed=star).exists()

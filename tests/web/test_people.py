@@ -15,7 +15,7 @@ from accounts.models import User
 from albums.models import Album
 from social.models import Follow
 from social.services import follow_add, like_add
-from tests.factories import make_album, make_image, make_user
+from tests.factories import client_as, make_album, make_image, make_user
 from tests.web.queries import assert_constant_queries
 from uploads.models import Image
 from web import people
@@ -26,13 +26,6 @@ pytestmark = pytest.mark.django_db
 def person(username: str, **fields: object) -> User:
     # No password: hashing one is most of a test's time, and force_login needs none.
     return make_user(username, password=None, **fields)  # type: ignore[arg-type]
-
-
-def client_of(user: User | None) -> Client:
-    client = Client()
-    if user is not None:
-        client.force_login(user)
-    return client
 
 
 def titles(html: str) -> list[str]:
@@ -96,11 +89,11 @@ def test_a_missing_user_is_a_404() -> None:
 def test_a_banned_users_profile_is_a_404_like_a_missing_one_except_for_staff(ada: User) -> None:
     ada.is_active = False
     ada.save()
-    bea = client_of(person("bea"))
+    bea = client_as(person("bea"))
     for tab in ("", "/albums", "/liked", "/followers", "/following"):
         assert Client().get(f"/ada{tab}").status_code == 404
         assert bea.get(f"/ADA{tab}").status_code == 404
-    staff = client_of(person("root", is_staff=True)).get("/ada").content.decode()
+    staff = client_as(person("root", is_staff=True)).get("/ada").content.decode()
     assert "Banned" in staff
     assert 'action="/follow"' not in staff  # a banned account cannot be followed
 
@@ -109,11 +102,11 @@ def test_a_private_profile_is_seen_by_its_owner_and_staff_only(ada: User) -> Non
     ada.is_private = True
     ada.save()
     assert Client().get("/ada").status_code == 404
-    assert client_of(person("bea")).get("/ada/followers").status_code == 404
-    own = client_of(ada).get("/ada")
+    assert client_as(person("bea")).get("/ada/followers").status_code == 404
+    own = client_as(ada).get("/ada")
     assert own.status_code == 200
     assert "Your profile is private" in own.content.decode()
-    assert client_of(person("root", is_staff=True)).get("/ada/liked").status_code == 200
+    assert client_as(person("root", is_staff=True)).get("/ada/liked").status_code == 200
 
 
 def test_a_username_in_another_case_redirects_to_the_canonical_one(ada: User) -> None:
@@ -130,7 +123,7 @@ def test_a_hidden_profile_in_another_case_is_a_404_not_a_redirect(ada: User) -> 
 
 
 def test_a_profile_page_takes_no_post(ada: User) -> None:
-    assert client_of(ada).post("/ada").status_code == 405
+    assert client_as(ada).post("/ada").status_code == 405
 
 
 # -- the uploads tab ------------------------------------------------------------------------
@@ -159,7 +152,7 @@ def test_the_uploads_tab_lists_what_others_may_see_in_chevereto_markup(ada: User
         r'<div class="image-container',
         stranger,
     )
-    own = client_of(ada).get("/ada").content.decode()
+    own = client_as(ada).get("/ada").content.decode()
     assert sorted(titles(own)) == sorted(
         ["Open sea", "In private", "In link-only", "In password", "Awaiting"]
     )
@@ -171,7 +164,7 @@ def test_nsfw_uploads_are_blurred_for_guests_but_not_for_who_opted_in(ada: User)
     assert 'class="image-container blurred"' in guest
     assert "Spicy" in guest
     fan = person("fan", show_nsfw=True)
-    shown = client_of(fan).get("/ada").content.decode()
+    shown = client_as(fan).get("/ada").content.decode()
     assert "Spicy" in shown and "blurred" not in shown
 
 
@@ -202,11 +195,11 @@ def test_the_albums_tab_lists_public_albums_to_others_and_all_to_the_owner(ada: 
     make_album(owner=ada, name="Locked", privacy=Album.Privacy.PASSWORD, password="sesame")
     make_album(owner=person("bea"), name="Not hers")
 
-    stranger = client_of(person("cleo")).get("/ada/albums").content.decode()
+    stranger = client_as(person("cleo")).get("/ada/albums").content.decode()
     assert titles(stranger) == ["Public trip"]
     assert "New album" not in stranger
 
-    own = client_of(ada).get("/ada/albums").content.decode()
+    own = client_as(ada).get("/ada/albums").content.decode()
     assert sorted(titles(own)) == ["By link", "Locked", "Only me", "Public trip"]
     # The owner's non-public albums carry their privacy.
     assert own.count('<span class="tag-kind">') == 3
@@ -235,10 +228,10 @@ def test_the_liked_tab_lists_liked_uploads_the_viewer_may_see_newest_like_first(
         like_add(user=ada, image=image, viewer=None)
     Image.objects.filter(pk=second.pk).update(is_approved=False)
 
-    html = client_of(person("cleo")).get("/ada/liked").content.decode()
+    html = client_as(person("cleo")).get("/ada/liked").content.decode()
     assert titles(html) == ["First"]
     # Bea sees her own moderated and link-only uploads among them, newest like first.
-    assert titles(client_of(bea).get("/ada/liked").content.decode()) == [
+    assert titles(client_as(bea).get("/ada/liked").content.decode()) == [
         "Secret",
         "Second",
         "First",
@@ -271,7 +264,7 @@ def test_followers_and_following_list_people_others_may_see(ada: User) -> None:
     following = Client().get("/ada/following").content.decode()
     assert usernames(following) == ["bea"]
     # The private follower sees themself among them.
-    assert "hidden" in usernames(client_of(hidden).get("/ada/followers").content.decode())
+    assert "hidden" in usernames(client_as(hidden).get("/ada/followers").content.decode())
 
 
 def test_the_followers_tab_pages(ada: User, small_pages: None) -> None:
@@ -284,7 +277,7 @@ def test_the_followers_tab_pages(ada: User, small_pages: None) -> None:
 
 def test_an_empty_tab_says_so(ada: User) -> None:
     assert "No followers yet." in Client().get("/ada/followers").content.decode()
-    assert "You have not liked anything yet." in client_of(ada).get("/ada/liked").content.decode()
+    assert "You have not liked anything yet." in client_as(ada).get("/ada/liked").content.decode()
 
 
 # -- the follow button ----------------------------------------------------------------------
@@ -297,14 +290,14 @@ def test_guests_are_asked_to_log_in_to_follow(ada: User) -> None:
 
 
 def test_your_own_profile_links_to_settings_instead_of_a_follow_button(ada: User) -> None:
-    html = client_of(ada).get("/ada").content.decode()
+    html = client_as(ada).get("/ada").content.decode()
     assert '<a class="btn" href="/settings">Edit profile</a>' in html
     assert 'action="/follow"' not in html
 
 
 def test_the_follow_button_follows_without_javascript_and_comes_back(ada: User) -> None:
     bea = person("bea")
-    client = client_of(bea)
+    client = client_as(bea)
     html = client.get("/ada").content.decode()
     assert 'name="action" value="follow"' in html
     assert 'aria-pressed="false">Follow</button>' in html
@@ -317,7 +310,7 @@ def test_the_follow_button_follows_without_javascript_and_comes_back(ada: User) 
 
 
 def test_the_follow_button_answers_scripts_with_the_state_and_count(ada: User) -> None:
-    client = client_of(person("bea"))
+    client = client_as(person("bea"))
     body = {"username": "ada", "action": "follow"}
     assert client.post("/follow", body, HTTP_ACCEPT="application/json").json() == {
         "active": True,
@@ -332,7 +325,7 @@ def test_the_follow_button_answers_scripts_with_the_state_and_count(ada: User) -
 
 
 def test_you_cannot_follow_yourself(ada: User) -> None:
-    response = client_of(ada).post("/follow", {"username": "ada", "action": "follow"})
+    response = client_as(ada).post("/follow", {"username": "ada", "action": "follow"})
     assert response.status_code == 400
     assert not Follow.objects.exists()
 
@@ -343,7 +336,7 @@ def test_you_cannot_follow_yourself(ada: User) -> None:
 @pytest.mark.parametrize("viewer", ["guest", "follower", "owner"])
 def test_every_tab_runs_the_same_queries_whatever_it_lists(ada: User, viewer: str) -> None:
     bea = person("bea")
-    client = {"guest": Client(), "follower": client_of(bea), "owner": client_of(ada)}[viewer]
+    client = {"guest": Client(), "follower": client_as(bea), "owner": client_as(ada)}[viewer]
     made = {"n": 0}
 
     def name() -> str:
