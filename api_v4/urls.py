@@ -8,7 +8,18 @@ from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 
-from api_v4 import albums, images, people, social
+from api_v4 import (
+    admin_bans,
+    admin_imports,
+    admin_moderation,
+    admin_site,
+    admin_storages,
+    admin_users,
+    albums,
+    images,
+    people,
+    social,
+)
 from api_v4.admin_views import IdDecodeView, IdEncodeView
 from api_v4.errors import JsonErrorsMixin
 from api_v4.views import AccountView
@@ -54,3 +65,13 @@ urlpatterns = [
 
 # Each area keeps its own routes (user routes under user/, then public ones).
 urlpatterns += images.urlpatterns + albums.urlpatterns + social.urlpatterns + people.urlpatterns
+
+# Admin routes (staff only), one module per area.
+urlpatterns += (
+    admin_users.urlpatterns
+    + admin_site.urlpatterns
+    + admin_bans.urlpatterns
+    + admin_moderation.urlpatterns
+    + admin_imports.urlpatterns
+    + admin_storages.urlpatterns
+)

@@ -188,3 +188,38 @@ class SiteSettings(models.Model):
             ("month", 30 * 86400, self.flood_per_month),
         ]
         return [w for w in windows if w[2] > 0]
+
+
+class AuditEntry(models.Model):
+    """One admin action: who did what to which thing, when and from which address.
+
+    Rows are written by `chevereto.core.audit.audit_record` and never edited: the dashboard
+    shows them read-only, and the actor's name is copied so the entry outlives the account.
+    """
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True, default="")
+    # Dotted verbs: "image.approve", "user.ban", "ipban.create", "import.start".
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=32, blank=True, default="")
+    target_id = models.CharField(max_length=64, blank=True, default="")
+    target_repr = models.CharField(max_length=200, blank=True, default="")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # Where the action came from ("dashboard", "api", "command") and what it changed.
+    source = models.CharField(max_length=16, blank=True, default="")
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = "audit log entry"
+        verbose_name_plural = "audit log"
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["target_type", "target_id"], name="chevereto_audit_target"),
+            models.Index(fields=["actor", "created_at"], name="chevereto_audit_actor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.actor_name or 'system'}: {self.action} {self.target_repr}".strip()

@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("chevereto", "api_v1", "api_v4", "web", "social", "uploads", "albums", "accounts")
+PACKAGES = (
+    "chevereto", "api_v1", "api_v4", "web", "dashboard", "imports", "moderation", "social",
+    "uploads", "albums", "accounts",
+)  # fmt: skip
 
 
 def _lint_imports(cwd: Path) -> subprocess.CompletedProcess[str]:
