@@ -1,0 +1,163 @@
+"""Running an import job: claim it, hand it to the importer of its kind, record progress.
+
+Every importer (`imports.folder.run`, `imports.chevereto.run`) is a function
+`run(ctx: ImportContext) -> None` that walks its source in a stable order and, for each
+item, asks `ctx.seen(key)` first (a resumed run skips what is done), then records
+`ctx.done(key, target_id)` or `ctx.issue(key, kind, message)`, calling `ctx.tick()`
+between batches. `tick` writes the heartbeat and counters and raises `JobStopped` when an
+admin paused or cancelled the job meanwhile: the importer just lets it propagate.
+
+Jobs are claimed with a compare-and-swap on their status, so two workers (or a worker and
+a command) never run the same job; a RUNNING job whose heartbeat is older than
+STALE_AFTER lost its process and may be claimed again, which is how an interrupted import
+resumes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from imports.models import ImportIssue, ImportItem, ImportJob
+
+IMPORTERS: dict[str, str] = {
+    ImportJob.Kind.FOLDER: "imports.folder.run",
+    ImportJob.Kind.CHEVERETO: "imports.chevereto.run",
+}
+STALE_AFTER = timedelta(minutes=5)
+# Issues kept per job: a folder of a million broken files must not make a million rows.
+MAX_ISSUES = 10_000
+
+
+class JobStopped(Exception):
+    """The job was paused or cancelled while it ran."""
+
+
+class ImportContext:
+    """What an importer uses to read and record its progress on one job."""
+
+    def __init__(
+        self, job: ImportJob, on_progress: Callable[[ImportJob], None] | None = None
+    ) -> None:
+        self.job = job
+        self.on_progress = on_progress
+        self._pending: dict[str, int] = {}
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return self.job.options
+
+    @property
+    def state(self) -> dict[str, Any]:
+        return self.job.state
+
+    def seen(self, key: str) -> bool:
+        return ImportItem.objects.filter(job=self.job, key=key[:512]).exists()
+
+    def target_of(self, key: str) -> int | None:
+        item = ImportItem.objects.filter(job=self.job, key=key[:512]).first()
+        return item.target_id if item is not None else None
+
+    def done(self, key: str, target_id: int | None, *, skipped: bool = False) -> bool:
+        """Record an imported (or deliberately skipped) item. False when it was recorded
+        already (a second worker, or a retry of the same batch): count it once."""
+        try:
+            with transaction.atomic():
+                ImportItem.objects.create(job=self.job, key=key[:512], target_id=target_id)
+        except IntegrityError:
+            return False
+        self._count("processed")
+        self._count("skipped" if skipped else "imported")
+        return True
+
+    def issue(self, key: str, kind: str, message: str) -> None:
+        """Report an item that could not be imported; the run goes on with the rest."""
+        if self.job.failed + self._pending.get("failed", 0) < MAX_ISSUES:
+            ImportIssue.objects.create(
+                job=self.job, key=key[:512], kind=kind[:16], message=message[:500]
+            )
+        self._count("processed")
+        self._count("failed")
+
+    def set_total(self, total: int) -> None:
+        self.job.total = total
+        ImportJob.objects.filter(pk=self.job.pk).update(total=total)
+
+    def save_state(self, **values: Any) -> None:
+        self.job.state = {**self.job.state, **values}
+        ImportJob.objects.filter(pk=self.job.pk).update(state=self.job.state)
+
+    def tick(self) -> None:
+        """Flush counters and the heartbeat; stop if an admin paused or cancelled the job."""
+        updates: dict[str, Any] = {name: F(name) + n for name, n in self._pending.items()}
+        updates["heartbeat_at"] = timezone.now()
+        ImportJob.objects.filter(pk=self.job.pk).update(**updates)
+        self._pending.clear()
+        self.job.refresh_from_db(
+            fields=["status", "total", "processed", "imported", "skipped", "failed"]
+        )
+        if self.on_progress is not None:
+            self.on_progress(self.job)
+        if self.job.status in (ImportJob.Status.PAUSED, ImportJob.Status.CANCELLED):
+            raise JobStopped(self.job.status)
+
+    def _count(self, name: str) -> None:
+        self._pending[name] = self._pending.get(name, 0) + 1
+
+
+def job_claim(job_id: int) -> ImportJob | None:
+    """Take the job for this process: queued, or running with a stale heartbeat."""
+    now = timezone.now()
+    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
+        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
+    )
+    taken = ImportJob.objects.filter(claimable, pk=job_id).update(
+        status=ImportJob.Status.RUNNING, heartbeat_at=now, error=""
+    )
+    if not taken:
+        return None
+    ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
+    return ImportJob.objects.get(pk=job_id)
+
+
+def job_run(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
+    """Run a job to its end (or until paused, cancelled or failed) in this process."""
+    job = job_claim(job_id)
+    if job is None:
+        return ImportJob.objects.get(pk=job_id)
+    module, _, name = IMPORTERS[job.kind].rpartition(".")
+    importer = getattr(importlib.import_module(module), name)
+    ctx = ImportContext(job, on_progress)
+    try:
+        importer(ctx)
+        ctx.tick()
+    except JobStopped:
+        pass
+    except Exception as exc:
+        # The job as a whole could not go on (its database unreachable, its folder gone):
+        # keep what was imported and say why; `resume` picks it up again.
+        ImportJob.objects.filter(pk=job.pk).update(
+            status=ImportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
+        )
+        _flush(ctx)
+    else:
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.DONE, finished_at=timezone.now()
+        )
+    job.refresh_from_db()
+    if on_progress is not None:
+        on_progress(job)
+    return job
+
+
+def _flush(ctx: ImportContext) -> None:
+    updates = {name: F(name) + n for name, n in ctx._pending.items()}
+    if updates:
+        ImportJob.objects.filter(pk=ctx.job.pk).update(**updates)
+    ctx._pending.clear()
