@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Install the system packages the test suite runs for real, when any is missing:
-# Redis, Chromium (browser tests) and the PostgreSQL 15 server. Quiet when all are there.
+# Redis, Chromium (browser tests), the PostgreSQL 15 server and MariaDB (import_chevereto's
+# source database). Quiet when all are there.
 set -euo pipefail
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/lib/postgresql/15/bin/pg_ctl ] || missing+=(postgresql-15)
+command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
 command -v runuser >/dev/null 2>&1 || missing+=(util-linux)
 
 [ ${#missing[@]} -eq 0 ] && exit 0

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Start or stop the servers the tests use, on 127.0.0.1 only, inside one folder:
-#   test-services.sh start DIR   -> PostgreSQL 15, Redis, SeaweedFS S3; writes DIR/env
+#   test-services.sh start DIR   -> PostgreSQL 15, Redis, SeaweedFS S3, MariaDB; writes DIR/env
 #   test-services.sh stop DIR    -> stops what `start` started (by pid) and removes DIR
 set -euo pipefail
 
@@ -8,6 +8,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 WEED=${WEED:-$ROOT/.venv/bin/weed}
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
+MARIADBD=${MARIADBD:-$(command -v mariadbd || echo /usr/sbin/mariadbd)}
 S3_KEY=chevereto-test
 S3_SECRET=chevereto-test-secret
 BUCKET=chevereto-test
@@ -87,6 +88,22 @@ s3.put_object(Bucket=bucket, Key="ready", Body=b"ok")
 s3.delete_object(Bucket=bucket, Key="ready")
 PYEOF
 
+  # MariaDB: the source database of import_chevereto's tests (a Chevereto site is MySQL).
+  # root has no password on 127.0.0.1; the tests make their own databases and a read-only
+  # account. Durability off: a throw-away server.
+  local myport; myport=$(free_port)
+  mkdir -p "$dir/mariadb"
+  mariadb-install-db --no-defaults --datadir="$dir/mariadb/data" --user="$(id -un)" \
+    --auth-root-authentication-method=normal --skip-test-db >"$dir/mariadb-install.log" 2>&1
+  nohup "$MARIADBD" --no-defaults --datadir="$dir/mariadb/data" --socket="$dir/mariadb/sock" \
+    --port="$myport" --bind-address=127.0.0.1 --user="$(id -un)" --skip-name-resolve \
+    --pid-file="$dir/mariadb/mariadbd.pid" --log-error="$dir/mariadb.log" --skip-log-bin \
+    --innodb-flush-log-at-trx-commit=0 --innodb-doublewrite=0 --innodb-buffer-pool-size=64M \
+    >/dev/null 2>&1 &
+  echo $! >"$dir/mariadb.pid"
+  wait_for 60 MariaDB "$dir/mariadb.log" \
+    mariadb --no-defaults -h 127.0.0.1 -P "$myport" -u root -e "SELECT 1"
+
   cat >"$dir/env" <<ENVEOF
 export TEST_DATABASE_URL=postgres://chevereto:chevereto@127.0.0.1:$pgport/chevereto
 export TEST_REDIS_URL=redis://127.0.0.1:$redisport/0
@@ -95,6 +112,7 @@ export TEST_S3_ACCESS_KEY_ID=$S3_KEY
 export TEST_S3_SECRET_ACCESS_KEY=$S3_SECRET
 export TEST_S3_BUCKET=$BUCKET
 export TEST_S3_REGION=us-east-1
+export TEST_MARIADB_URL=mysql://root@127.0.0.1:$myport/
 ENVEOF
 }
 
@@ -118,6 +136,7 @@ stop() {
   fi
   stop_pid "$dir/redis.pid"
   stop_pid "$dir/weed.pid"
+  stop_pid "$dir/mariadb.pid"
   rm -rf "$dir"
 }
 
