@@ -16,6 +16,7 @@ resumes.
 from __future__ import annotations
 
 import importlib
+import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -39,15 +40,24 @@ class JobStopped(Exception):
     """The job was paused or cancelled while it ran."""
 
 
+class SliceEnded(JobStopped):
+    """This run used its time budget; the job goes back to the queue for the next slice."""
+
+
 class ImportContext:
     """What an importer uses to read and record its progress on one job."""
 
     def __init__(
-        self, job: ImportJob, on_progress: Callable[[ImportJob], None] | None = None
+        self,
+        job: ImportJob,
+        on_progress: Callable[[ImportJob], None] | None = None,
+        *,
+        time_budget: float | None = None,
     ) -> None:
         self.job = job
         self.on_progress = on_progress
         self._pending: dict[str, int] = {}
+        self._deadline = None if time_budget is None else time.monotonic() + time_budget
 
     @property
     def options(self) -> dict[str, Any]:
@@ -76,6 +86,16 @@ class ImportContext:
         self._count("skipped" if skipped else "imported")
         return True
 
+    def remember(self, key: str, target_id: int | None) -> None:
+        """Record what a helper key became (a folder's album) without counting it as an item
+        of the progress (a folder's album, or a file reported as an issue, so a resumed run
+        does not retry and count it again; `reset` retries those). Call inside the transaction
+        that made the target, so a crash leaves neither or both."""
+        ImportItem.objects.create(job=self.job, key=key[:512], target_id=target_id)
+
+    def forget(self, key: str) -> None:
+        ImportItem.objects.filter(job=self.job, key=key[:512]).delete()
+
     def issue(self, key: str, kind: str, message: str) -> None:
         """Report an item that could not be imported; the run goes on with the rest."""
         if self.job.failed + self._pending.get("failed", 0) < MAX_ISSUES:
@@ -99,13 +119,19 @@ class ImportContext:
         updates["heartbeat_at"] = timezone.now()
         ImportJob.objects.filter(pk=self.job.pk).update(**updates)
         self._pending.clear()
-        self.job.refresh_from_db(
-            fields=["status", "total", "processed", "imported", "skipped", "failed"]
-        )
+        try:
+            self.job.refresh_from_db(
+                fields=["status", "total", "processed", "imported", "skipped", "failed"]
+            )
+        except ImportJob.DoesNotExist:
+            raise JobStopped("deleted") from None
         if self.on_progress is not None:
             self.on_progress(self.job)
-        if self.job.status in (ImportJob.Status.PAUSED, ImportJob.Status.CANCELLED):
+        if self.job.status != ImportJob.Status.RUNNING:
+            # Paused, cancelled, reset or deleted by an admin meanwhile.
             raise JobStopped(self.job.status)
+        if self._deadline is not None and time.monotonic() > self._deadline:
+            raise SliceEnded()
 
     def _count(self, name: str) -> None:
         self._pending[name] = self._pending.get(name, 0) + 1
@@ -126,23 +152,37 @@ def job_claim(job_id: int) -> ImportJob | None:
     return ImportJob.objects.get(pk=job_id)
 
 
-def job_run(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = None) -> ImportJob:
-    """Run a job to its end (or until paused, cancelled or failed) in this process."""
+def job_run(
+    job_id: int,
+    *,
+    on_progress: Callable[[ImportJob], None] | None = None,
+    time_budget: float | None = None,
+) -> ImportJob:
+    """Run a job to its end (or until paused, cancelled or failed) in this process.
+
+    With a `time_budget` (seconds), the run stops at the first tick past it and puts the job
+    back to QUEUED: the caller queues the next slice.
+    """
     job = job_claim(job_id)
     if job is None:
         return ImportJob.objects.get(pk=job_id)
     module, _, name = IMPORTERS[job.kind].rpartition(".")
     importer = getattr(importlib.import_module(module), name)
-    ctx = ImportContext(job, on_progress)
+    ctx = ImportContext(job, on_progress, time_budget=time_budget)
     try:
         importer(ctx)
+        ctx._deadline = None  # the work is done: the last tick must not end a slice
         ctx.tick()
+    except SliceEnded:
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.QUEUED
+        )
     except JobStopped:
         pass
     except Exception as exc:
         # The job as a whole could not go on (its database unreachable, its folder gone):
         # keep what was imported and say why; `resume` picks it up again.
-        ImportJob.objects.filter(pk=job.pk).update(
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
             status=ImportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
         )
         _flush(ctx)
@@ -150,7 +190,10 @@ def job_run(job_id: int, *, on_progress: Callable[[ImportJob], None] | None = No
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
             status=ImportJob.Status.DONE, finished_at=timezone.now()
         )
-    job.refresh_from_db()
+    try:
+        job.refresh_from_db()
+    except ImportJob.DoesNotExist:  # deleted by an admin while it ran
+        return job
     if on_progress is not None:
         on_progress(job)
     return job

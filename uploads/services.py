@@ -71,6 +71,9 @@ class UploadOptions:
     nsfw: bool = False
     expires_at: datetime | None = None
     use_file_date: bool = False
+    # An admin's import (imports.folder): the flood limits, which guard against clients,
+    # do not apply; every other rule does.
+    admin_import: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,7 +370,8 @@ def _check_request(
     site = SiteSettings.load()
     policy.check_uploader(site=site, user=user)
     policy.check_origin(site=site, user=user, origin=source.origin)
-    policy.check_flood(site=site, user=user, ip=ip)
+    if not options.admin_import:
+        policy.check_flood(site=site, user=user, ip=ip)
     policy.check_file_date(user=user, use_file_date=options.use_file_date)
     policy.check_expirable(site=site, expiring=options.expires_at is not None)
     album = policy.album_for_upload(user=user, album_id=options.album_id)
@@ -502,6 +506,7 @@ def image_upload(
     nsfw: bool = False,
     expires_at: datetime | None = None,
     use_file_date: bool = False,
+    admin_import: bool = False,
 ) -> UploadResult:
     """Validate, transform, store and record one upload. The caller closes ``source``.
 
@@ -518,6 +523,7 @@ def image_upload(
         nsfw=nsfw,
         expires_at=expires_at,
         use_file_date=use_file_date,
+        admin_import=admin_import,
     )
     checked = _check_request(source=source, user=user, ip=ip, options=options)
     duplicate = _answer_duplicate(source=source, user=user, ip=ip, options=options, checked=checked)
