@@ -11,15 +11,18 @@ from django.test import Client
 from accounts.models import User
 from accounts.services import api_key_create
 from chevereto.celery import app as celery_app
+from chevereto.core.bans import ip_bans_clear_cache
 from chevereto.core.models import SiteSettings
 
 
 @pytest.fixture(autouse=True)
 def _fresh_site_settings() -> Iterator[None]:
-    # The per-process settings cache must not carry a row across test transactions.
+    # The per-process settings and bans caches must not carry rows across test transactions.
     SiteSettings.clear_cache()
+    ip_bans_clear_cache()
     yield
     SiteSettings.clear_cache()
+    ip_bans_clear_cache()
 
 
 @pytest.fixture(autouse=True)

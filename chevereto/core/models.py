@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import secrets
 import time
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import IntegrityError, models, transaction
+from django.utils import timezone
 
 from chevereto.core.formats import FORMAT_CHOICES
 
@@ -223,3 +224,54 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.actor_name or 'system'}: {self.action} {self.target_repr}".strip()
+
+
+class IpBan(models.Model):
+    """A banned address or network (IPv4 or IPv6 CIDR), optionally until `expires_at`.
+
+    `ip` holds the normalised text written by `chevereto.core.bans.network_normalize`: a
+    single address ("203.0.113.7") or a network with its host bits cleared ("10.0.0.0/8"),
+    so one range has one spelling and the API can address a ban by it.
+    """
+
+    ip = models.CharField("address or CIDR", max_length=64, unique=True)
+    message = models.CharField(
+        max_length=500, blank=True, default="", help_text="Shown to the banned visitor."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    expires_at = models.DateTimeField(
+        null=True, blank=True, db_index=True, help_text="Empty: the ban never expires."
+    )
+    created_by = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = "IP ban"
+        verbose_name_plural = "IP bans"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.ip
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        super().save(*args, **kwargs)
+        _ip_bans_changed()
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        result = super().delete(*args, **kwargs)
+        _ip_bans_changed()
+        return result
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+def _ip_bans_changed() -> None:
+    # Every write drops this process's copy of the live bans (whatever wrote the row: the
+    # services, the dashboard form, a shell), so a ban applies from the next request.
+    from chevereto.core.bans import ip_bans_clear_cache
+
+    ip_bans_clear_cache()
