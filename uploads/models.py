@@ -34,6 +34,65 @@ class Tag(models.Model):
         super().save(*args, **kwargs)
 
 
+class Storage(models.Model):
+    """A place where uploaded files live, besides the configured default (`STORAGES["default"]`).
+
+    An upload's `storage` says where its files are (NULL: the default storage); the one
+    active storage is where new uploads go (none active: the default storage). Moving files
+    between storages is `storage_migrate`, which switches each row once its files are copied.
+    """
+
+    class Kind(models.TextChoices):
+        LOCAL = "local", "Local folder"
+        S3 = "s3", "S3-compatible bucket"
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=5, choices=Kind.choices)
+    is_active = models.BooleanField(
+        default=False, help_text="New uploads go here (only one storage is active)."
+    )
+    # local
+    folder = models.CharField(max_length=500, blank=True, default="")
+    # s3
+    bucket = models.CharField(max_length=255, blank=True, default="")
+    endpoint_url = models.CharField(max_length=500, blank=True, default="")
+    region = models.CharField(max_length=64, blank=True, default="")
+    prefix = models.CharField(
+        max_length=255, blank=True, default="", help_text="A folder inside the bucket."
+    )
+    # Blank credentials fall back to the environment's (AWS_ACCESS_KEY_ID, instance roles).
+    access_key_id = models.CharField(max_length=255, blank=True, default="")
+    secret_access_key = models.CharField(max_length=255, blank=True, default="")
+    addressing_style = models.CharField(
+        max_length=8, blank=True, default="", help_text="path, virtual or blank (auto)."
+    )
+    public_url = models.CharField(
+        max_length=500,
+        blank=True,
+        default="",
+        help_text="Where the bucket's files are public (a CDN): files redirect there unsigned.",
+    )
+
+    file_count = models.PositiveBigIntegerField(default=0)
+    bytes_used = models.PositiveBigIntegerField(default=0)
+    stats_updated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"],
+                condition=models.Q(is_active=True),
+                name="uploads_one_active_storage",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.kind})"
+
+
 class Image(models.Model):
     """An upload: an image or a video, with its stored files."""
 
@@ -66,6 +125,10 @@ class Image(models.Model):
     # Storage: `path` is the original's storage name ("images/2024/06/04/cat.jpg").
     path = models.CharField(max_length=255, unique=True)
     storage_mode = models.CharField(max_length=20, default="datefolder")
+    # Where the files are: NULL is the configured default storage (uploads.storage).
+    storage = models.ForeignKey(
+        Storage, null=True, blank=True, on_delete=models.PROTECT, related_name="images"
+    )
     original_filename = models.CharField(max_length=255, blank=True, default="")
     mime = models.CharField(max_length=50)
     size = models.PositiveBigIntegerField()
