@@ -20,8 +20,8 @@ from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 
+from accounts.bans import user_ban
 from accounts.models import User
-from accounts.services import api_key_revoke
 from albums.models import Album
 from albums.services import album_tree_delete
 from chevereto.core.audit import audit_record
@@ -164,6 +164,10 @@ def purge_start(
         raise ValidationError("Only a purge of a user can delete the account.")
     if user is not None and getattr(actor, "pk", None) == user.pk:
         raise ValidationError("You cannot purge your own account.")
+    if delete_user and user is not None:
+        # The account is on its way out: no logins, sessions or API keys meanwhile. First,
+        # so that an account the actor may not ban (their own, staff) stops the purge.
+        user_ban(user=user, actor=actor, reason="deleted with all its content")
     now = timezone.now()
     with transaction.atomic():
         unfinished = PurgeJob.objects.select_for_update().filter(
@@ -187,10 +191,6 @@ def purge_start(
         if user is not None:
             job.albums_deleted += _albums_delete(user.pk)
             job.save(update_fields=["albums_deleted"])
-            if delete_user:
-                # The account is on its way out: no new logins, uploads or API calls.
-                User.objects.filter(pk=user.pk).update(is_active=False)
-                api_key_revoke(user=user)
         audit_record(
             actor=actor,
             action="purge.start",

@@ -12,32 +12,27 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.core.files.storage import Storage, default_storage
+from django.core.files.storage import Storage
 from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from uploads.counters import image_counts_changed
 from uploads.files import all_files
 from uploads.models import Image
+from uploads.storage import storage_by_id
 
 log = logging.getLogger(__name__)
 
 # Only the fields all_files() and the counters need: a purge reads thousands of rows.
-_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id")
-_HAS_STORAGE_FK = any(f.name == "storage" for f in Image._meta.get_fields())
+_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id", "storage_id")
 
 # One stored file: [storage id or None (the default storage), storage name]. Plain lists so
 # they fit in a JSON field as they are.
 FileRef = list
 
 
-def _fields() -> tuple[str, ...]:
-    return (*_FILE_FIELDS, "storage_id") if _HAS_STORAGE_FK else _FILE_FIELDS
-
-
 def _file_refs(image: Image) -> list[FileRef]:
-    storage_id = getattr(image, "storage_id", None) if _HAS_STORAGE_FK else None
-    return [[storage_id, f.name] for f in all_files(image)]
+    return [[image.storage_id, f.name] for f in all_files(image)]
 
 
 def images_delete_batch(*, queryset: QuerySet[Image], batch_size: int = 200) -> tuple[int, list]:
@@ -52,7 +47,7 @@ def images_delete_batch(*, queryset: QuerySet[Image], batch_size: int = 200) -> 
         claim = queryset.order_by("pk")
         if connection.features.has_select_for_update_skip_locked:
             claim = claim.select_for_update(skip_locked=True, of=("self",))
-        batch = list(claim.only(*_fields())[:batch_size])
+        batch = list(claim.only(*_FILE_FIELDS)[:batch_size])
         if not batch:
             return 0, []
         files: list[FileRef] = []
@@ -66,13 +61,7 @@ def images_delete_batch(*, queryset: QuerySet[Image], batch_size: int = 200) -> 
 
 def _storage(storage_id: int | None, cache: dict[int | None, Storage]) -> Storage:
     if storage_id not in cache:
-        if storage_id is None:
-            cache[storage_id] = default_storage
-        else:
-            # Uploads kept on a storage other than the default one (uploads.Storage).
-            from uploads import storage as storages  # type: ignore[attr-defined]
-
-            cache[storage_id] = storages.storage_by_id(storage_id)
+        cache[storage_id] = storage_by_id(storage_id)
     return cache[storage_id]
 
 

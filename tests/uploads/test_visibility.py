@@ -305,6 +305,7 @@ WEB_PAGES: dict[str, str] = {
     "image-edit": "uploads.selectors.image_of_actor (owner or staff; 404 for anyone else)",
     "image-remove": "uploads.selectors.image_of_actor (owner or staff; 404 for anyone else)",
     "oembed": "image_visible_to(GUEST): what a guest's viewer shows, else 404",
+    "image-report": "image_visible_to (404 otherwise); a write: moderation.reports.report_create",
     # -- web/albums.py
     "album": "album_visible_to (password gate), album_images_visible_to, album_children_visible_to",
     "album-sub": "album_visible_to (password gate), album_children_visible_to",
@@ -325,6 +326,7 @@ WEB_PAGES: dict[str, str] = {
     "settings-preferences": "a write to the user's own preferences (user_profile_update)",
     "settings-avatar": "the user's own avatar (uploads.profile_assets)",
     "settings-background": "the user's own background (uploads.profile_assets)",
+    "settings-export": "the user's own uploads only (imports.export of request.user)",
     "notifications": "social.selectors.notifications_for: the recipient's own uploads",
     "notification-read": "a write: social.services.notification_mark_read",
     "notifications-read-all": "a write: social.services.notification_mark_read",
