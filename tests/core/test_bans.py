@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from django.conf import LazySettings
 from django.core.exceptions import ValidationError
+from django.test import Client
 from django.utils import timezone
 
 from chevereto.core import bans
+from chevereto.core.banmiddleware import BANNED_CODE, BANNED_MESSAGE
 from chevereto.core.bans import (
     ip_ban_create,
     ip_ban_delete,
@@ -131,3 +135,116 @@ def test_text_that_is_no_address_is_never_banned() -> None:
     ip_ban_create(ip="10.0.0.0/8")
     assert ip_ban_for("") is None
     assert ip_ban_for("unknown") is None
+
+
+# --- Every request from a banned address is refused (chevereto.core.banmiddleware) ---------
+
+BANNED = "203.0.113.7"
+
+
+def test_a_banned_address_gets_a_403_page_with_the_ban_message(client: Client) -> None:
+    ip_ban_create(ip=BANNED, message="Spam from your network.")
+    response = client.get("/", REMOTE_ADDR=BANNED)
+    assert response.status_code == 403
+    assert response["Content-Type"].startswith("text/html")
+    page = response.content.decode()
+    assert 'data-testid="banned"' in page
+    assert "Spam from your network." in page
+    assert response["Cache-Control"] == "no-store"
+
+
+def test_other_addresses_are_served_as_usual(client: Client) -> None:
+    ip_ban_create(ip=BANNED)
+    assert client.get("/", REMOTE_ADDR="203.0.113.8").status_code == 200
+
+
+def test_a_banned_address_gets_chevereto_s_error_on_api_v1(client: Client, api_key: str) -> None:
+    ip_ban_create(ip=BANNED, message="Bye.")
+    response = client.post(
+        "/api/1/upload", {"source": "x"}, HTTP_X_API_KEY=api_key, REMOTE_ADDR=BANNED
+    )
+    assert response.status_code == 403
+    body = response.json()
+    assert body["status_code"] == 403
+    assert body["error"]["code"] == BANNED_CODE
+    assert body["error"]["message"] == f"{BANNED_MESSAGE} Bye."
+    assert body["status_txt"] == "Forbidden"
+
+
+def test_a_banned_address_gets_the_error_shape_on_api_v4(client: Client, api_key: str) -> None:
+    ip_ban_create(ip=BANNED)
+    response = client.get("/api/4/account/", HTTP_X_API_KEY=api_key, REMOTE_ADDR=BANNED)
+    assert response.status_code == 403
+    assert response.json()["error"] == {"message": BANNED_MESSAGE, "code": BANNED_CODE}
+
+
+def test_a_banned_address_is_refused_before_sessions_keys_or_any_query(
+    client: Client, api_key: str, django_assert_num_queries: Any
+) -> None:
+    ip_ban_create(ip=BANNED)
+    client.get("/", REMOTE_ADDR=BANNED)  # warms the bans and settings caches
+    with django_assert_num_queries(0):
+        response = client.post("/login", {"username": "x"}, REMOTE_ADDR=BANNED)
+        client.get("/api/4/account/", HTTP_X_API_KEY=api_key, REMOTE_ADDR=BANNED)
+    assert response.status_code == 403  # not a CSRF failure: the ban answered first
+    assert "sessionid" not in response.cookies
+    assert "csrftoken" not in response.cookies
+
+
+def test_static_files_stay_reachable_for_the_ban_page(client: Client) -> None:
+    ip_ban_create(ip=BANNED)
+    response = client.get("/static/css/site.css", REMOTE_ADDR=BANNED)
+    assert response.status_code == 200
+
+
+def test_an_ipv6_range_ban_refuses_its_addresses(client: Client) -> None:
+    ip_ban_create(ip="2001:db8::/32")
+    assert client.get("/", REMOTE_ADDR="2001:db8:1::5").status_code == 403
+    assert client.get("/", REMOTE_ADDR="2001:db9::5").status_code == 200
+
+
+def test_an_expired_ban_lets_the_address_back_in(client: Client) -> None:
+    ban = ip_ban_create(ip=BANNED, expires_at=timezone.now() + timedelta(hours=1))
+    assert client.get("/", REMOTE_ADDR=BANNED).status_code == 403
+    ip_ban_update(ban=ban, expires_at=timezone.now() - timedelta(seconds=1))
+    assert client.get("/", REMOTE_ADDR=BANNED).status_code == 200
+
+
+def test_a_spoofed_forwarded_header_does_not_lift_a_ban_on_the_real_address(
+    client: Client, settings: LazySettings
+) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    ip_ban_create(ip=BANNED)
+    # Not a trusted proxy: its X-Forwarded-For is the client's own words.
+    response = client.get("/", REMOTE_ADDR=BANNED, HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert response.status_code == 403
+
+
+def test_a_spoofed_forwarded_header_cannot_get_someone_else_banned(
+    client: Client, settings: LazySettings
+) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    ip_ban_create(ip=BANNED)
+    response = client.get("/", REMOTE_ADDR="198.51.100.1", HTTP_X_FORWARDED_FOR=BANNED)
+    assert response.status_code == 200
+
+
+def test_a_trusted_proxy_s_forwarded_header_names_the_banned_client(
+    client: Client, settings: LazySettings
+) -> None:
+    settings.TRUSTED_PROXIES = ["10.0.0.0/8"]
+    ip_ban_create(ip=BANNED)
+    banned = client.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=f"1.1.1.1, {BANNED}")
+    assert banned.status_code == 403
+    # The proxy itself, and the other clients behind it, are not banned.
+    other = client.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="198.51.100.1")
+    assert other.status_code == 200
+
+
+def test_without_trusted_proxies_the_forwarded_header_is_ignored(
+    client: Client, settings: LazySettings
+) -> None:
+    settings.TRUSTED_PROXIES = []
+    ip_ban_create(ip=BANNED)
+    response = client.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=BANNED)
+    assert response.status_code == 200
