@@ -56,3 +56,37 @@ def test_only_a_superuser_may_ban_staff(user: User) -> None:
         user_ban(user=staff, actor=User.objects.create_user(username="m2", is_staff=True))
     staff.refresh_from_db()
     assert staff.is_active
+
+
+def test_a_banned_user_s_key_is_refused_by_both_apis(
+    client: Client, user: User, admin_user: User
+) -> None:
+    key = api_key_create(user=user).key
+    assert client.get("/api/4/account/", HTTP_X_API_KEY=key).status_code == 200
+    user_ban(user=user, actor=admin_user)
+
+    v4 = client.get("/api/4/account/", HTTP_X_API_KEY=key)
+    assert v4.status_code == 401
+    assert v4.json()["error"]["code"] == 100
+    v1 = client.post("/api/1/upload", {"source": "https://example.com/a.jpg"}, HTTP_X_API_KEY=key)
+    assert v1.status_code == 401
+    assert v1.json()["status_code"] == 401
+
+
+def test_a_banned_user_s_browser_is_logged_out(user: User, admin_user: User) -> None:
+    browser = Client()
+    browser.force_login(user)
+    assert browser.get("/settings").status_code == 200
+    user_ban(user=user, actor=admin_user)
+    response = browser.get("/settings")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login")
+
+
+def test_a_banned_user_cannot_log_in_again(client: Client, user: User, admin_user: User) -> None:
+    user_ban(user=user, actor=admin_user)
+    client.post("/login", {"username": "alice", "password": "pw-Alice-123"})
+    assert "_auth_user_id" not in client.session
+    user_unban(user=user, actor=admin_user)
+    client.post("/login", {"username": "alice", "password": "pw-Alice-123"})
+    assert client.session["_auth_user_id"] == str(user.pk)
