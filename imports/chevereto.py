@@ -140,9 +140,9 @@ class _Importer:
             }
         return self._users
 
-    def _pages(self, table: str, key: str, size: int = PAGE) -> Any:
+    def _pages(self, table: str, key: str) -> Any:
         after = int(self.ctx.state.get(f"{table}_after", 0))
-        for rows in self.source.pages(table, key, after=after, size=size):
+        for rows in self.source.pages(table, key, after=after, size=PAGE):
             yield rows
             self.ctx.save_state(**{f"{table}_after": int(rows[-1][key])})
             self.ctx.tick()
