@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from django.core.management.color import no_style
-from django.db import IntegrityError, connection, models, transaction
+from django.db import connection, models, transaction
 from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce, Lower
 from django.utils import timezone
@@ -334,8 +334,11 @@ class _Importer:
         done = self._done_keys([f"like:{r['like_id']}" for r in rows])
         image_ids = {int(r["like_content_id"]) for r in rows if r["like_content_type"] == "image"}
         album_ids = {int(r["like_content_id"]) for r in rows if r["like_content_type"] == "album"}
-        images = set(Image.objects.filter(pk__in=image_ids).values_list("pk", flat=True))
-        albums = set(Album.objects.filter(pk__in=album_ids).values_list("pk", flat=True))
+        targets = {
+            "image": set(Image.objects.filter(pk__in=image_ids).values_list("pk", flat=True)),
+            "album": set(Album.objects.filter(pk__in=album_ids).values_list("pk", flat=True)),
+        }
+        wanted: dict[str, tuple[str, int, int, datetime]] = {}
         for row in rows:
             key = f"like:{row['like_id']}"
             if key in done:
@@ -343,26 +346,51 @@ class _Importer:
             user = self.users.get(int(row["like_user_id"] or 0))
             target = int(row["like_content_id"] or 0)
             kind = text(row["like_content_type"])
-            if (
-                user is None
-                or (kind == "image" and target not in images)
-                or (kind == "album" and target not in albums)
-                or kind not in ("image", "album")
-            ):
+            if user is None or target not in targets.get(kind, ()):
                 ctx.issue(key, "orphan", f"Like of a missing user, {kind} or type ({target}).")
                 continue
-            like = Like(user_id=user, **{f"{kind}_id": target})
-            try:
-                with transaction.atomic():
-                    like.save()
-                    _set_dates(
-                        Like,
-                        "created_at",
-                        {like.pk: utc(row.get("like_date_gmt")) or timezone.now()},
-                    )
-                    ctx.done(key, like.pk)
-            except IntegrityError:
-                ctx.done(key, None, skipped=True)  # the same like twice in the old site
+            when = utc(row.get("like_date_gmt")) or timezone.now()
+            wanted[key] = (kind, user, target, when)
+        # Pairs already liked: the same like twice in the old site, or a page whose rows were
+        # written just before the process died.
+        users = {user for _, user, _, _ in wanted.values()}
+        liked = {
+            ("image" if image else "album", user, image or album)
+            for user, image, album in Like.objects.filter(user_id__in=users).values_list(
+                "user_id", "image_id", "album_id"
+            )
+        }
+        self._bulk_with_dates(
+            wanted,
+            liked,
+            lambda kind, user, target: Like(user_id=user, **{f"{kind}_id": target}),
+            Like,
+        )
+
+    def _bulk_with_dates(
+        self,
+        wanted: dict[str, tuple[Any, ...]],
+        existing: set[tuple[Any, ...]],
+        make: Any,
+        model: type[models.Model],
+    ) -> None:
+        """Insert one row per wanted item (but once per natural key), its date kept."""
+        ctx = self.ctx
+        rows: list[tuple[str, models.Model, datetime]] = []
+        skipped: list[str] = []
+        for key, (*natural, when) in wanted.items():
+            if tuple(natural) in existing:
+                skipped.append(key)
+                continue
+            existing.add(tuple(natural))
+            rows.append((key, make(*natural), when))
+        with transaction.atomic():
+            model.objects.bulk_create([obj for _, obj, _ in rows])
+            _set_dates(model, "created_at", {obj.pk: when for _, obj, when in rows})
+            for key, obj, _ in rows:
+                ctx.done_later(key, obj.pk)
+            for key in skipped:
+                ctx.done_later(key, None, skipped=True)
 
     def phase_follows(self) -> None:
         for rows in self._pages("follows", "follow_id"):
@@ -371,6 +399,7 @@ class _Importer:
     def _follow_page(self, rows: list[Row]) -> None:
         ctx = self.ctx
         done = self._done_keys([f"follow:{r['follow_id']}" for r in rows])
+        wanted: dict[str, tuple[int, int, datetime]] = {}
         for row in rows:
             key = f"follow:{row['follow_id']}"
             if key in done:
@@ -380,17 +409,19 @@ class _Importer:
             if follower is None or followed is None or follower == followed:
                 ctx.issue(key, "orphan", "Follow of a missing user (or of oneself).")
                 continue
-            try:
-                with transaction.atomic():
-                    follow = Follow.objects.create(follower_id=follower, followed_id=followed)
-                    _set_dates(
-                        Follow,
-                        "created_at",
-                        {follow.pk: utc(row.get("follow_date_gmt")) or timezone.now()},
-                    )
-                    ctx.done(key, follow.pk)
-            except IntegrityError:
-                ctx.done(key, None, skipped=True)
+            wanted[key] = (follower, followed, utc(row.get("follow_date_gmt")) or timezone.now())
+        followers = {follower for follower, _, _ in wanted.values()}
+        following = set(
+            Follow.objects.filter(follower_id__in=followers).values_list(
+                "follower_id", "followed_id"
+            )
+        )
+        self._bulk_with_dates(
+            wanted,
+            following,
+            lambda follower, followed: Follow(follower_id=follower, followed_id=followed),
+            Follow,
+        )
 
     def phase_finish(self) -> None:
         """Counters from the imported rows, and sequences past the imported ids."""

@@ -158,10 +158,13 @@ class ImageImporter:
         with transaction.atomic():
             Image.objects.bulk_create(made, batch_size=PAGE)
             self.attach_tags(made, tags)
+            # Items are written with the tick that follows the page, in one INSERT: should
+            # the process die between the two, the rows are there and the resumed run finds
+            # them by id (counted as skipped then), so nothing is imported twice.
             for image in made:
-                ctx.done(f"image:{image.pk}", image.pk)
+                ctx.done_later(f"image:{image.pk}", image.pk)
             for image_id in skipped:
-                ctx.done(f"image:{image_id}", image_id, skipped=True)
+                ctx.done_later(f"image:{image_id}", image_id, skipped=True)
             for key, kind, message in notes:
                 note(ctx, key, kind, message)
 
