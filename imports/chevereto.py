@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.management.color import no_style
 from django.db import connection, models, transaction
 from django.db.models import OuterRef, Subquery, Value
@@ -26,6 +27,7 @@ from django.utils import timezone
 from accounts.models import User
 from albums.models import Album
 from albums.services import AlbumError, album_hash_password
+from chevereto.core.bans import ip_ban_create, network_normalize
 from chevereto.core.models import SiteSettings
 from imports.chevereto_images import ImageImporter, note
 from imports.chevereto_source import Row, Source, SourceError, flag, number, text, utc
@@ -35,7 +37,7 @@ from social.models import Follow, Like
 from uploads.models import Category, Image, Tag
 
 PAGE = 500
-PHASES = ("users", "albums", "images", "links", "likes", "follows", "finish")
+PHASES = ("users", "albums", "images", "links", "likes", "follows", "bans", "finish")
 PRIVACY = {
     "public": Album.Privacy.PUBLIC,
     "password": Album.Privacy.PASSWORD,
@@ -85,7 +87,8 @@ def _start(ctx: ImportContext, source: Source) -> None:
     site = SiteSettings.load()
     site.id_salt, site.id_padding = salt[:64], padding
     site.save()
-    total = sum(source.count(t) for t in ("users", "albums", "images", "likes", "follows"))
+    tables = ("users", "albums", "images", "likes", "follows", "ip_bans")
+    total = sum(source.count(t) for t in tables)
     ctx.set_total(total)
     spare = max(
         source.max_id("users", "user_id"), User.objects.aggregate(m=models.Max("pk"))["m"] or 0
@@ -107,6 +110,21 @@ def _username_clashes(source: Source) -> set[str]:
             if not email or email.lower() != emails[username.lower()]:
                 clashes.add(username)
     return clashes
+
+
+def _wildcard_network(value: str) -> str | None:
+    """Chevereto's `203.0.*.*` as `203.0.0.0/16`; addresses and CIDRs as they are; None for
+    anything else (a wildcard in the middle matches no network)."""
+    if "*" in value:
+        parts = value.split(".")
+        fixed = [p for p in parts if p != "*"]
+        if len(parts) != 4 or parts[len(fixed) :] != ["*"] * (4 - len(fixed)) or not fixed:
+            return None
+        value = ".".join(fixed + ["0"] * (4 - len(fixed))) + f"/{8 * len(fixed)}"
+    try:
+        return network_normalize(value)
+    except ValidationError:
+        return None
 
 
 def _set_dates(model: type[models.Model], field: str, dates: dict[int, datetime]) -> None:
@@ -422,6 +440,36 @@ class _Importer:
             lambda follower, followed: Follow(follower_id=follower, followed_id=followed),
             Follow,
         )
+
+    def phase_bans(self) -> None:
+        """The old site's IP bans (a trailing `*` wildcard becomes its network)."""
+        for rows in self._pages("ip_bans", "ip_ban_id"):
+            for row in rows:
+                self._ban(row)
+
+    def _ban(self, row: Row) -> None:
+        ctx = self.ctx
+        key = f"ipban:{row['ip_ban_id']}"
+        if ctx.seen(key):
+            return
+        expires = utc(row.get("ip_ban_expires_gmt"))
+        if expires is not None and expires <= timezone.now():
+            ctx.done(key, None, skipped=True)  # expired on the old site already
+            return
+        ip = _wildcard_network(text(row.get("ip_ban_ip")).strip())
+        if ip is None:
+            ctx.issue(key, "unsupported", f"IP ban '{text(row.get('ip_ban_ip'))[:60]}' is not "
+                      "an address, a network or a trailing wildcard.")  # fmt: skip
+            return
+        try:
+            ban = ip_ban_create(
+                ip=ip, message=text(row.get("ip_ban_message"), 500), expires_at=expires
+            )
+        except ValidationError:
+            # Banned already (here, or by a run that died before recording it).
+            ctx.done(key, None, skipped=True)
+            return
+        ctx.done(key, ban.pk)
 
     def phase_finish(self) -> None:
         """Counters from the imported rows, and sequences past the imported ids."""

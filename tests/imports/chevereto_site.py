@@ -148,6 +148,8 @@ class ChevSite:
     categories: list[tuple[int, str, str]] = field(default_factory=list)
     likes: list[Like] = field(default_factory=list)
     follows: list[Follow] = field(default_factory=list)
+    # (ip, message, expires) rows of `ip_bans`.
+    bans: list[tuple[str, str, datetime | None]] = field(default_factory=list)
     # Rows written to the database as they are, for orphan tests: (table, column → value).
     raw_rows: list[tuple[str, dict[str, object]]] = field(default_factory=list)
     bcrypt_rounds: int = 4
@@ -267,6 +269,10 @@ class ChevSite:
                 follow_date DATETIME NOT NULL, follow_date_gmt DATETIME NOT NULL,
                 follow_user_id BIGINT NOT NULL, follow_followed_user_id BIGINT NOT NULL,
                 follow_ip VARCHAR(255))""",
+            f"""CREATE TABLE {p}ip_bans (ip_ban_id BIGINT PRIMARY KEY AUTO_INCREMENT,
+                ip_ban_date DATETIME NOT NULL, ip_ban_date_gmt DATETIME NOT NULL,
+                ip_ban_expires DATETIME NULL, ip_ban_expires_gmt DATETIME NULL,
+                ip_ban_ip VARCHAR(255) NOT NULL, ip_ban_message TEXT)""",
             f"""CREATE TABLE {p}settings (setting_id BIGINT PRIMARY KEY AUTO_INCREMENT,
                 setting_name VARCHAR(255) NOT NULL, setting_value TEXT,
                 setting_default TEXT, setting_typeset VARCHAR(32))""",
@@ -318,6 +324,12 @@ class ChevSite:
         for f in self.follows:
             _row(cur, f"{p}follows", follow_date=_local(f.date), follow_date_gmt=_gmt(f.date),
                  follow_user_id=f.user_id, follow_followed_user_id=f.followed_user_id)  # fmt: skip
+        now = datetime(2024, 1, 1, tzinfo=UTC)
+        for ip, message, expires in self.bans:
+            _row(cur, f"{p}ip_bans", ip_ban_date=_local(now), ip_ban_date_gmt=_gmt(now),
+                 ip_ban_expires=_local(expires) if expires else None,
+                 ip_ban_expires_gmt=_gmt(expires) if expires else None,
+                 ip_ban_ip=ip, ip_ban_message=message)  # fmt: skip
         self._insert_settings(cur)
         for table, values in self.raw_rows:
             _row(cur, f"{p}{table}", **values)

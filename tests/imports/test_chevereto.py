@@ -58,6 +58,12 @@ def v42_site() -> ChevSite:
     site.raw_rows.append(("images", _orphan_image_row(site, 42)))
     site.likes += [SrcLike(2, "image", 1), SrcLike(2, "album", 1), SrcLike(2, "image", 999)]
     site.follows += [SrcFollow(2, 1), SrcFollow(1, 2), SrcFollow(2, 55)]
+    site.bans += [
+        ("198.51.100.7", "Go away", None),
+        ("10.1.*.*", "Not from this range", datetime(2100, 1, 1, tzinfo=UTC)),
+        ("192.0.2.1", "Expired long ago", datetime(2020, 1, 1, tzinfo=UTC)),
+        ("1.*.3.4", "A wildcard in the middle", None),
+    ]
     return site
 
 
@@ -120,10 +126,11 @@ def test_the_import_ends_done_with_missing_files_and_orphan_rows_reported(
     assert ("image:41", "orphan") in issues  # imported, outside the album that is gone
     assert ("like:3", "orphan") in issues
     assert ("follow:3", "orphan") in issues
-    # 3 users, 5 albums, 8 image rows, 3 likes, 3 follows: every row accounted for.
-    assert imported.total == 22
-    assert imported.processed == 22
-    assert imported.failed == 4
+    assert ("ipban:4", "unsupported") in issues
+    # 3 users, 5 albums, 8 image rows, 3 likes, 3 follows, 4 bans: every row accounted for.
+    assert imported.total == 26
+    assert imported.processed == 26
+    assert (imported.imported, imported.skipped, imported.failed) == (20, 1, 5)
     assert sorted(Image.objects.values_list("pk", flat=True)) == [1, 2, 3, 4, 40, 41]
 
 
@@ -335,7 +342,7 @@ def test_the_command_imports_and_prints_the_issues(
 ) -> None:
     call_command("import_chevereto", db=made[1], media=str(old_media), no_progress=True)
     out = capsys.readouterr().out
-    assert "done: 18 imported, 0 skipped, 4 failed of 22" in out
+    assert "done: 20 imported, 1 skipped, 5 failed of 26" in out
     assert "missing: image:5: File not found: images/2022/03/04/pic-5.jpg" in out
     assert Image.objects.count() == 6
 
@@ -351,3 +358,13 @@ def test_an_expired_upload_keeps_its_expiry(db: None, mariadb: str, old_media: P
         drop(url)
     assert job.status == ImportJob.Status.DONE
     assert Image.objects.get(pk=1).expires_at is not None
+
+
+def test_the_old_sites_ip_bans_apply_here(imported: ImportJob) -> None:
+    from chevereto.core.models import IpBan
+
+    bans = dict(IpBan.objects.values_list("ip", "expires_at"))
+    assert bans == {"198.51.100.7": None, "10.1.0.0/16": datetime(2100, 1, 1, tzinfo=UTC)}
+    assert Client(REMOTE_ADDR="10.1.200.3").get("/").status_code == 403
+    assert Client(REMOTE_ADDR="198.51.100.7").get("/").status_code == 403
+    assert Client(REMOTE_ADDR="192.0.2.1").get("/").status_code == 200
