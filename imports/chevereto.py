@@ -30,6 +30,7 @@ from albums.services import AlbumError, album_hash_password
 from chevereto.core.bans import ip_ban_create, network_normalize
 from chevereto.core.models import SiteSettings
 from imports.chevereto_images import ImageImporter, note
+from imports.chevereto_profiles import profiles_import
 from imports.chevereto_source import Row, Source, SourceError, flag, number, text, utc
 from imports.models import ImportItem
 from imports.runner import ImportContext
@@ -37,7 +38,9 @@ from social.models import Follow, Like
 from uploads.models import Category, Image, Tag
 
 PAGE = 500
-PHASES = ("users", "albums", "images", "links", "likes", "follows", "bans", "finish")
+PHASES = (
+    "users", "albums", "images", "links", "likes", "follows", "bans", "profiles", "finish"
+)  # fmt: skip
 PRIVACY = {
     "public": Album.Privacy.PUBLIC,
     "password": Album.Privacy.PASSWORD,
@@ -470,6 +473,9 @@ class _Importer:
             ctx.done(key, None, skipped=True)
             return
         ctx.done(key, ban.pk)
+
+    def phase_profiles(self) -> None:
+        profiles_import(self.ctx, self.source, self.users, self.media)
 
     def phase_finish(self) -> None:
         """Counters from the imported rows, and sequences past the imported ids."""

@@ -52,6 +52,7 @@ class User:
     is_private: bool = False
     bio: str = ""
     website: str = ""
+    avatar: str = ""  # a file name under images/users/{id_encoded}/, written as a JPEG
     date: datetime = field(default_factory=lambda: datetime(2020, 1, 2, 3, 4, 5, tzinfo=UTC))
 
 
@@ -299,7 +300,8 @@ class ChevSite:
                  user_date=_local(u.date), user_date_gmt=_gmt(u.date), user_email=u.email,
                  user_website=u.website, user_bio=u.bio, user_status=u.status,
                  user_is_admin=int(u.is_admin), user_is_manager=int(u.is_manager),
-                 user_is_private=int(u.is_private), user_timezone="America/Santiago")  # fmt: skip
+                 user_is_private=int(u.is_private), user_timezone="America/Santiago",
+                 user_avatar_filename=u.avatar or None)  # fmt: skip
             if u.password is not None:
                 _row(cur, f"{p}login_passwords", login_password_user_id=u.id,
                      login_password_date_gmt=_gmt(u.date),
@@ -402,6 +404,14 @@ class ChevSite:
         return im.content
 
     def _write_media(self, root: Path) -> None:
+        from chevereto.core.idcodec import IdCodec
+
+        codec = IdCodec(self.salt, self.padding)
+        for u in self.users:
+            if u.avatar:
+                folder = root / "images" / "users" / codec.encode(u.id)
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / u.avatar).write_bytes(picture(64, 64, (200, 30, 30)))
         for im in self.images:
             if not im.write_file:
                 continue

@@ -35,7 +35,9 @@ LONG_PASSWORD = "correct horse battery staple " * 3  # 87 bytes: PHP's bcrypt us
 
 def v42_site() -> ChevSite:
     site = ChevSite(version="4.2", salt=SALT, padding=PADDING)
-    alice = site.user("alice", name="Alice A.", password="alice-old-pw", is_admin=True, bio="hi")
+    alice = site.user(
+        "alice", name="Alice A.", password="alice-old-pw", is_admin=True, bio="hi", avatar="av.jpg"
+    )
     bob = site.user("bob", password=LONG_PASSWORD)
     site.user("carol", status="banned")
     trip = site.album(alice, "Trip to the coast", description="Sea")
@@ -368,3 +370,11 @@ def test_the_old_sites_ip_bans_apply_here(imported: ImportJob) -> None:
     assert Client(REMOTE_ADDR="10.1.200.3").get("/").status_code == 403
     assert Client(REMOTE_ADDR="198.51.100.7").get("/").status_code == 403
     assert Client(REMOTE_ADDR="192.0.2.1").get("/").status_code == 200
+
+
+def test_an_avatar_comes_across_through_the_profile_pipeline(
+    imported: ImportJob, client: Client
+) -> None:
+    alice = User.objects.get(username="alice")
+    assert alice.avatar.startswith("profiles/avatars/")
+    assert client.get(f"/{alice.avatar}").status_code == 200
