@@ -123,11 +123,6 @@ class Source:
             yield rows
             after = int(rows[-1][key])
 
-    def column_values(self, table: str, column: str) -> list[Any]:
-        if not self.has(table, column):
-            return []
-        return [r["v"] for r in self.query(f"SELECT {column} AS v FROM {self._table(table)}")]  # noqa: S608
-
     def passwords(self, user_ids: list[int]) -> dict[int, str]:
         """The latest password hash of each user (a user without one signs in otherwise)."""
         if not user_ids or not self.has("login_passwords"):
