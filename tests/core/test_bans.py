@@ -248,3 +248,14 @@ def test_without_trusted_proxies_the_forwarded_header_is_ignored(
     ip_ban_create(ip=BANNED)
     response = client.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR=BANNED)
     assert response.status_code == 200
+
+
+def test_a_ban_written_by_another_process_applies_once_the_copy_is_stale(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert ip_ban_for(BANNED) is None  # cached: no bans
+    # Another process's write drops its own copy, not this one: a bulk create stands in.
+    IpBan.objects.bulk_create([IpBan(ip=BANNED)])
+    assert ip_ban_for(BANNED) is None
+    monkeypatch.setattr(bans, "CACHE_SECONDS", 0.0)
+    assert ip_ban_for(BANNED) is not None
