@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage as DjangoStorage
 from django.db import transaction
 
 from albums.models import Album
@@ -37,6 +37,7 @@ from uploads.files import BITS, StoredFile, all_files
 from uploads.locks import image_lock
 from uploads.models import Image
 from uploads.naming import random_name
+from uploads.storage import storage_of
 
 log = logging.getLogger(__name__)
 
@@ -155,12 +156,12 @@ def _existing_files(image: Image) -> list[StoredFile]:
     return [f for f in all_files(image) if image.has(BITS[f.variant])]
 
 
-def _copy(source: str, target: str) -> str:
-    with default_storage.open(source, "rb") as handle:
-        return default_storage.save(target, handle, max_length=255)
+def _copy(storage: DjangoStorage, source: str, target: str) -> str:
+    with storage.open(source, "rb") as handle:
+        return storage.save(target, handle, max_length=255)
 
 
-def _fresh_path(image: Image) -> str:
+def _fresh_path(image: Image, storage: DjangoStorage) -> str:
     folder, _, filename = image.path.rpartition("/")
     extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
     prefix = f"{folder}/" if folder else ""
@@ -170,10 +171,7 @@ def _fresh_path(image: Image) -> str:
         # every name given here pass `_looks_random`, so a second run finds it done.
         if not _looks_random(candidate):
             continue
-        if (
-            not default_storage.exists(candidate)
-            and not Image.objects.filter(path=candidate).exists()
-        ):
+        if not storage.exists(candidate) and not Image.objects.filter(path=candidate).exists():
             return candidate
     raise OSError("no free random name for the upload's files")
 
@@ -197,7 +195,8 @@ def image_files_randomize(*, image_id: int, from_path: str | None = None) -> str
             return None
         old_files = _existing_files(image)
         old_path = image.path
-        new_path = _fresh_path(image)
+        storage = storage_of(image)
+        new_path = _fresh_path(image, storage)
         renamed = copy.copy(image)
         renamed.path = new_path
         new_by_variant = {f.variant: f.name for f in all_files(renamed)}
@@ -205,26 +204,28 @@ def image_files_randomize(*, image_id: int, from_path: str | None = None) -> str
         try:
             for stored in old_files:
                 target = new_by_variant[stored.variant]
-                saved = _copy(stored.name, target)
+                saved = _copy(storage, stored.name, target)
                 copied.append(saved)
                 if saved != target:
                     raise OSError(f"storage renamed {target} to {saved}")
-            switched = Image.objects.filter(pk=image_id, path=old_path).update(path=new_path)
+            switched = Image.objects.filter(
+                pk=image_id, path=old_path, storage_id=image.storage_id
+            ).update(path=new_path)
         except BaseException:
-            _delete_all(copied)
+            _delete_all(storage, copied)
             raise
         if not switched:
             # Someone changed the row meanwhile (deleted or renamed it): ours are orphans.
-            _delete_all(copied)
+            _delete_all(storage, copied)
             return None
-        _delete_all([f.name for f in old_files])
+        _delete_all(storage, [f.name for f in old_files])
         return new_path
 
 
-def _delete_all(names: Iterable[str]) -> None:
+def _delete_all(storage: DjangoStorage, names: Iterable[str]) -> None:
     for name in names:
         try:
-            default_storage.delete(name)
+            storage.delete(name)
         except Exception:  # an old copy left behind is found by `reconcile`, not fatal
             log.warning("could not delete %s from storage", name, exc_info=True)
 
@@ -292,12 +293,17 @@ def album_edit(
     return album
 
 
-def _album_file_names(image_rows: Iterable[Image]) -> list[str]:
-    return [stored.name for image in image_rows for stored in all_files(image)]
+def _album_file_names(image_rows: Iterable[Image]) -> list[str | list]:
+    # [storage id, name] where the upload is not on the default storage (delete_stored_files).
+    return [
+        stored.name if image.storage_id is None else [image.storage_id, stored.name]
+        for image in image_rows
+        for stored in all_files(image)
+    ]
 
 
 # Only the fields `all_files` and the counters need: a big album reads thousands of rows.
-_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id")
+_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id", "storage_id")
 DELETE_ROWS_BATCH = 1000
 
 
@@ -316,7 +322,7 @@ def album_delete(*, album: Album, with_images: bool = False) -> int:
         album_ids = [album.pk] + [pk for level in levels for pk in level]
         if not Album.objects.filter(pk=album.pk).exists():
             return 0  # gone already (with a parent deleted before it)
-        names: list[str] = []
+        names: list[str | list] = []
         if with_images:
             while True:
                 batch = list(
@@ -337,7 +343,7 @@ def album_delete(*, album: Album, with_images: bool = False) -> int:
     return deleted
 
 
-def _enqueue_file_deletions(chunks: list[list[str]]) -> None:
+def _enqueue_file_deletions(chunks: list[list[str | list]]) -> None:
     from uploads.tasks import delete_stored_files
 
     for chunk in chunks:

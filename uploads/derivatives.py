@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage as DjangoStorage
 from django.db.models import F
 
 from chevereto.core.models import SiteSettings
@@ -24,6 +24,7 @@ from uploads import processing
 from uploads.files import BITS, StoredFile, source_format, variant_file
 from uploads.locks import image_lock
 from uploads.models import Image
+from uploads.storage import storage_of
 
 log = logging.getLogger(__name__)
 
@@ -42,25 +43,26 @@ class DerivativeFailed(Exception):
 @contextlib.contextmanager
 def _local_original(image: Image) -> Iterator[str]:
     """A local path to the original: the file itself on disk storage, else a temp copy."""
+    storage = storage_of(image)
     try:
-        yield default_storage.path(image.path)
+        yield storage.path(image.path)
         return
     except NotImplementedError:
         pass
     fd, path = tempfile.mkstemp(prefix="orig-", dir=settings.FILE_UPLOAD_TEMP_DIR)
     try:
-        with os.fdopen(fd, "wb") as out, default_storage.open(image.path, "rb") as src:
+        with os.fdopen(fd, "wb") as out, storage.open(image.path, "rb") as src:
             shutil.copyfileobj(src, out, 1024 * 1024)
         yield path
     finally:
         os.unlink(path)
 
 
-def _put(target: StoredFile, data: bytes) -> None:
-    stored = default_storage.save(target.name, ContentFile(data), max_length=255)
+def _put(storage: DjangoStorage, target: StoredFile, data: bytes) -> None:
+    stored = storage.save(target.name, ContentFile(data), max_length=255)
     if stored != target.name:
         # Someone else wrote the same derivative meanwhile: keep theirs, drop ours.
-        default_storage.delete(stored)
+        storage.delete(stored)
 
 
 def _missing(image: Image, wanted: set[str]) -> set[str]:
@@ -127,7 +129,7 @@ def image_derivatives_generate(*, image_id: int, only: set[str] | None = None) -
             target = variant_file(image, variant)
             if target is None or (variant == "frame" and image.has(BITS["frame"])):
                 continue
-            _put(target, rendition.data)
+            _put(storage_of(image), target, rendition.data)
             bits |= BITS[variant]
             fields[f"{variant}_size"] = len(rendition.data)
             if variant in {"thumb", "medium"}:

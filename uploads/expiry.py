@@ -14,17 +14,20 @@ from django.utils import timezone
 from uploads.counters import image_counts_changed
 from uploads.files import all_files
 from uploads.models import Image
+from uploads.storage import storage_by_id
 
 log = logging.getLogger(__name__)
 # Only the fields all_files() needs: purging reads thousands of rows.
-_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id")
+_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id", "storage_id")
 
 
-def _delete_files(names: list[str]) -> int:
+def _delete_files(names: list[str], storage_ids: list[int | None] | None = None) -> int:
+    """Delete files by name; `storage_ids[i]` says where `names[i]` is (default storage when
+    not given)."""
     deleted = 0
-    for name in names:
+    for index, name in enumerate(names):
         try:
-            default_storage.delete(name)
+            storage_by_id(storage_ids[index] if storage_ids else None).delete(name)
             deleted += 1
         except Exception:  # one unreachable file must not stop the others
             log.warning("could not delete %s", name, exc_info=True)
@@ -46,6 +49,7 @@ def images_purge_expired(
     batches = 0
     while max_batches is None or batches < max_batches:
         names: list[str] = []
+        where: list[int | None] = []
         with transaction.atomic():
             claim = Image.objects.filter(expires_at__lte=now).order_by("expires_at", "pk")
             if connection.features.has_select_for_update_skip_locked:
@@ -54,10 +58,12 @@ def images_purge_expired(
             if not batch:
                 break
             for image in batch:
-                names.extend(f.name for f in all_files(image))
+                for stored in all_files(image):
+                    names.append(stored.name)
+                    where.append(image.storage_id)
             Image.objects.filter(pk__in=[image.pk for image in batch]).delete()
             image_counts_changed(removed=[(image.user_id, image.album_id) for image in batch])
-            transaction.on_commit(lambda names=names: _delete_files(names))
+            transaction.on_commit(lambda names=names, where=where: _delete_files(names, where))
         total += len(batch)
         batches += 1
     return total
@@ -81,7 +87,8 @@ def _walk(storage: Storage, folder: str) -> Iterator[str]:
 def storage_reconcile(
     *, delete: bool = False, grace: timedelta = timedelta(hours=1)
 ) -> ReconcileReport:
-    """Files under images/ that no row explains, and rows whose original file is gone.
+    """Files under images/ of the default storage that no row explains, and rows kept there
+    whose original file is gone (uploads on other storages are not looked at).
 
     Files younger than `grace` are left alone: an upload may be between its storage write
     and its commit.
@@ -90,7 +97,8 @@ def storage_reconcile(
     report = ReconcileReport()
     expected: set[str] = set()
     originals: dict[str, int] = {}
-    for image in Image.objects.only(*_FILE_FIELDS).iterator(chunk_size=2000):
+    on_default = Image.objects.filter(storage__isnull=True)
+    for image in on_default.only(*_FILE_FIELDS).iterator(chunk_size=2000):
         for stored in all_files(image):
             expected.add(stored.name)
         originals[image.path] = image.pk

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import Storage as DjangoStorage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.text import slugify
@@ -32,6 +32,7 @@ from uploads.naming import candidate_names, folder_for, random_name
 from uploads.policy import largest_upload_bytes, max_upload_bytes, upload_precheck
 from uploads.selectors import images_live
 from uploads.sources import SourceFile, md5_of_path
+from uploads.storage import storage_by_id, storage_for_new_files, storage_id_of
 
 __all__ = [
     "UploadOptions",
@@ -235,8 +236,14 @@ def _prepare(
         raise
 
 
-def _store(prepared: _Prepared, source: SourceFile, *, names: list[str], folder: str) -> str:
-    storage = default_storage
+def _store(
+    prepared: _Prepared,
+    source: SourceFile,
+    *,
+    names: list[str],
+    folder: str,
+    storage: DjangoStorage,
+) -> str:
     name = next((folder + n for n in names if not storage.exists(folder + n)), folder + names[-1])
     content = _LocalFile(prepared.path)
     try:
@@ -453,6 +460,8 @@ def _store_and_record(
     force_random = checked.album is not None and checked.album.wants_random_names
     stored: str | None = None
     reserved: int | None = None
+    storage = storage_for_new_files()
+    image.storage_id = storage_id_of(storage)
     try:
         encoded: str | None = None
         if site.file_naming == SiteSettings.FileNaming.ID and not force_random:
@@ -470,7 +479,7 @@ def _store_and_record(
             force_random=force_random,
             encoded_id=encoded,
         )
-        stored = _store(prepared, source, names=names, folder=folder)
+        stored = _store(prepared, source, names=names, folder=folder, storage=storage)
         image.path = stored
         image.chain = Image.CHAIN_IMAGE
         with transaction.atomic():
@@ -485,7 +494,7 @@ def _store_and_record(
             transaction.on_commit(lambda: enqueue_derivatives(image.pk))
     except BaseException:
         if stored is not None:
-            _delete_quietly(stored)
+            _delete_quietly(stored, storage)
         if reserved is not None:
             Image.objects.filter(pk=reserved).delete()
         raise
@@ -560,9 +569,9 @@ def enqueue_derivatives(image_id: int) -> None:
         log.warning("could not enqueue derivatives for image %s", image_id, exc_info=True)
 
 
-def _delete_quietly(name: str) -> None:
+def _delete_quietly(name: str, storage: DjangoStorage) -> None:
     try:
-        default_storage.delete(name)
+        storage.delete(name)
     except Exception:
         log.warning("could not delete %s from storage", name, exc_info=True)
 
@@ -571,10 +580,18 @@ def image_delete(*, image: Image) -> None:
     """Delete the row, then every file of it (after commit: a rollback keeps them)."""
     names = [f.name for f in all_files(image)]
     with transaction.atomic():
+        # Where the files are now, read under the row's lock: a storage migration switching
+        # the row waits, then finds it gone and drops its own copies.
+        where = list(
+            Image.objects.select_for_update()
+            .filter(pk=image.pk)
+            .values_list("storage_id", flat=True)
+        )
+        storage = storage_by_id(where[0] if where else image.storage_id)
         deleted, _ = Image.objects.filter(pk=image.pk).delete()
         if deleted:
             image_counts_changed(removed=[(image.user_id, image.album_id)])
-        transaction.on_commit(lambda: [_delete_quietly(n) for n in names])
+        transaction.on_commit(lambda: [_delete_quietly(n, storage) for n in names])
 
 
 def image_delete_token_valid(*, image: Image, token: str) -> bool:

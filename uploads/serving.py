@@ -26,6 +26,7 @@ import os
 import re
 from datetime import UTC, datetime
 
+from django.core.files.storage import Storage as DjangoStorage
 from django.core.files.storage import default_storage
 from django.http import (
     FileResponse,
@@ -45,6 +46,7 @@ from uploads.files import BITS, StoredFile, variant_file
 from uploads.models import Image
 from uploads.profile_assets import profile_image_mime, profile_image_owner
 from uploads.selectors import image_file_visible_to, image_for_storage_name, image_listed_for
+from uploads.storage import storage_is_local, storage_of
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 ONE_YEAR = 365 * 86400
@@ -54,12 +56,8 @@ CAPABILITY_MAX_AGE = 3600
 _MAX_DIGITS = 18
 
 
-def _is_local() -> bool:
-    try:
-        default_storage.path("x")
-    except NotImplementedError:
-        return False
-    return True
+def _is_local(storage: DjangoStorage) -> bool:
+    return storage_is_local(storage)
 
 
 def _ensure_exists(image: Image, stored: StoredFile) -> tuple[Image, StoredFile]:
@@ -171,9 +169,11 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("No such file")  # hidden files are not found, as if they did not exist
     cache = _cache_control(found[0], for_everyone=for_everyone)
     image, stored = _ensure_exists(*found)
-    if not _is_local():
-        return HttpResponseRedirect(default_storage.url(stored.name))
-    full = default_storage.path(stored.name)
+    # The row says where its files are now: during a storage migration, readers follow it.
+    storage = storage_of(image)
+    if not _is_local(storage):
+        return HttpResponseRedirect(storage.url(stored.name))
+    full = storage.path(stored.name)
     try:
         handle = open(full, "rb")  # noqa: SIM115 - FileResponse closes it
     except FileNotFoundError:
@@ -227,7 +227,8 @@ def serve_profile_file(request: HttpRequest, path: str) -> HttpResponse:
     owner = profile_image_owner(name)
     if owner is None:
         raise Http404("No such file")
-    if not _is_local():
+    # Profile images stay on the default storage (see uploads/storage_migration.py).
+    if not _is_local(default_storage):
         return HttpResponseRedirect(default_storage.url(name))
     try:
         handle = open(default_storage.path(name), "rb")  # noqa: SIM115 - FileResponse closes it

@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.storage import Storage as DjangoStorage
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 
 from uploads.models import Image, Storage
 
@@ -46,6 +48,12 @@ def storages_changed() -> None:
     with _lock:
         _by_id.clear()
         _active = None
+
+
+@receiver(post_save, sender=Storage, dispatch_uid="uploads.storage.saved")
+@receiver(post_delete, sender=Storage, dispatch_uid="uploads.storage.deleted")
+def _row_changed(**kwargs: object) -> None:
+    storages_changed()
 
 
 def storage_backend(row: Storage) -> DjangoStorage:
@@ -130,7 +138,12 @@ def active_storage_id() -> int | None:
 
 def storage_for_new_files() -> DjangoStorage:
     """Where a new upload's files go. Record `storage_id_of(storage)` on its row."""
-    return storage_by_id(active_storage_id())
+    try:
+        return storage_by_id(active_storage_id())
+    except Storage.DoesNotExist:
+        # The cached active storage was deleted (in another process): ask again.
+        storages_changed()
+        return storage_by_id(active_storage_id())
 
 
 def storage_id_of(storage: DjangoStorage) -> int | None:

@@ -77,14 +77,45 @@ DELETE_BATCH = 200
     soft_time_limit=240,
     time_limit=300,
 )
-def delete_stored_files(self: object, names: list[str]) -> int:
+def delete_stored_files(self: object, names: list[str | list]) -> int:
     """Delete files whose rows are gone (uploads deleted with their album).
 
     Deleting a file that is already gone is not an error, so a retry after a storage
     error (or a redelivery) simply runs the whole list again.
     """
-    from django.core.files.storage import default_storage
+    from uploads.storage import storage_by_id
 
-    for name in names:
-        default_storage.delete(name)
+    for entry in names:
+        # A plain name is on the default storage; [storage id, name] on that storage.
+        storage_id, name = (None, entry) if isinstance(entry, str) else entry
+        storage_by_id(storage_id).delete(name)
     return len(names)
+
+
+# Uploads moved per `storage_migrate_batch` task: each run is short, and a worker restart
+# loses at most one batch's progress (the next run finds those uploads moved or not).
+STORAGE_MIGRATE_BATCH = 100
+
+
+@shared_task(acks_late=True, soft_time_limit=3000, time_limit=3600)
+def storage_migrate_batch(storage_id: int, after_pk: int = 0) -> int:
+    """Move the next uploads (by pk, after `after_pk`) to a storage, then queue the next batch.
+
+    Quiet when the storage is gone; safe to run twice (a moved upload is skipped). Returns
+    how many uploads this batch moved.
+    """
+    from uploads.models import Storage
+    from uploads.storage_migration import storage_migrate
+    from uploads.storage_services import storage_stats_regen
+
+    if not Storage.objects.filter(pk=storage_id).exists():
+        return 0
+    report, last = storage_migrate(
+        target_id=storage_id, after_pk=after_pk, batch_size=STORAGE_MIGRATE_BATCH, max_batches=1
+    )
+    if last != after_pk:
+        storage_migrate_batch.delay(storage_id, last)
+    else:
+        for pk in Storage.objects.values_list("pk", flat=True):
+            storage_stats_regen(storage_id=pk)
+    return report.moved
