@@ -5,6 +5,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
+from uploads import admin_storages  # noqa: F401 - registers the Storage admin
 from uploads.files import variant_file
 from uploads.models import Category, Image, Tag
 from uploads.selectors import image_viewer_path
