@@ -229,3 +229,27 @@ def test_a_process_dying_right_after_a_page_of_uploads_leaves_no_duplicate(
     job = ImportJob.objects.get()
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
     assert_imported_once(job_run(job.pk), media_root, skipped=6)
+
+
+def test_an_import_run_in_time_slices_by_the_worker_ends_the_same(
+    busy: str, old_media: Path, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imports.services import import_job_create
+
+    monkeypatch.setattr(chevereto_images, "PAGE", 5)
+    monkeypatch.setattr(chevereto, "PAGE", 5)
+    job = import_job_create(
+        kind=ImportJob.Kind.CHEVERETO,
+        options={"db": busy, "media": str(old_media)},
+        actor=None,
+        enqueue=False,
+    )
+    slices = 0
+    while job.status != ImportJob.Status.DONE:
+        slices += 1
+        assert slices < 100, job.error
+        # A budget already spent: every slice stops at its first tick, one page each.
+        job = job_run(job.pk, time_budget=0)
+        assert job.status in (ImportJob.Status.QUEUED, ImportJob.Status.DONE), job.error
+    assert slices > 10
+    assert_imported_once(job, media_root)
