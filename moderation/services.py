@@ -90,6 +90,26 @@ def images_moderate(
     return edited, failed
 
 
+def images_flag_nsfw(
+    *, actor: Any, image_ids: Iterable[int], nsfw: bool, source: str, ip: str | None = None
+) -> int:
+    """Flag (or unflag) uploads as NSFW; returns how many changed. One audit entry."""
+    ids = list(dict.fromkeys(int(pk) for pk in image_ids))
+    changed = list(Image.objects.filter(pk__in=ids).exclude(nsfw=nsfw).values_list("pk", flat=True))
+    if changed:
+        Image.objects.filter(pk__in=changed).update(nsfw=nsfw)
+        audit_record(
+            actor=actor,
+            action="image.nsfw" if nsfw else "image.sfw",
+            target_type="image",
+            target_id=changed[0] if len(changed) == 1 else "",
+            ip=ip,
+            source=source,
+            details={"image_ids": changed, "nsfw": nsfw},
+        )
+    return len(changed)
+
+
 def _user_or_none(actor: Any) -> User | None:
     return actor if isinstance(actor, User) and actor.pk is not None else None
 

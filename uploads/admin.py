@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
@@ -12,8 +11,11 @@ from uploads.selectors import image_viewer_path
 from uploads.services import image_delete
 
 
-@admin.register(Image)
 class ImageAdmin(admin.ModelAdmin):
+    """The upload list with thumbnails, filters and search. Registered by moderation/admin.py
+    with the moderation actions (approve, reject, NSFW, bans, purges): moderation sits above
+    uploads in the layers, so the actions that call its services live there."""
+
     list_display = (
         "preview",
         "title",
@@ -60,7 +62,6 @@ class ImageAdmin(admin.ModelAdmin):
         "uploader_ip",
         "view_link",
     )
-    actions = ["approve", "delete_with_files"]
 
     @admin.display(description="")
     def preview(self, obj: Image) -> str:
@@ -75,15 +76,6 @@ class ImageAdmin(admin.ModelAdmin):
     def view_link(self, obj: Image) -> str:
         path = image_viewer_path(obj)
         return format_html('<a href="{}">{}</a>', path, path)
-
-    @admin.action(description="Approve selected uploads")
-    def approve(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
-        queryset.update(is_approved=True)
-
-    @admin.action(description="Delete selected uploads and their files")
-    def delete_with_files(self, request: HttpRequest, queryset: QuerySet[Image]) -> None:
-        for image in queryset:
-            image_delete(image=image)
 
     def delete_model(self, request: HttpRequest, obj: Image) -> None:
         image_delete(image=obj)
