@@ -285,6 +285,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "social.tasks.fold_views",
         "schedule": float(env_int("FOLD_VIEWS_EVERY", 60, minimum=1)),
     },
+    # Purges whose worker died (or whose enqueue found the broker down) carry on.
+    "resume-purges": {
+        "task": "moderation.tasks.purge_resume",
+        "schedule": float(env_int("PURGE_RESUME_EVERY", 300, minimum=1)),
+    },
 }
 # Enqueueing must never make an upload fail: a broker that is down is given up on quickly
 # and the derivatives are then made on demand.
