@@ -243,3 +243,8 @@ def test_a_broker_that_is_down_leaves_the_job_for_the_periodic_resume(
     ):
         job = services.purge_start(actor=admin_user, user=spammer)
     assert services.purges_to_resume() == [job.pk]
+
+
+def test_beat_resumes_unfinished_purges_periodically(settings: Any) -> None:
+    entries = settings.CELERY_BEAT_SCHEDULE.values()
+    assert any(entry["task"] == "moderation.tasks.purge_resume" for entry in entries)
