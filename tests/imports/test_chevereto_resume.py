@@ -253,3 +253,33 @@ def test_an_import_run_in_time_slices_by_the_worker_ends_the_same(
         assert job.status in (ImportJob.Status.QUEUED, ImportJob.Status.DONE), job.error
     assert slices > 10
     assert_imported_once(job, media_root)
+
+
+def test_the_command_resumes_a_failed_import_with_its_job_id(
+    busy: str,
+    old_media: Path,
+    media_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    monkeypatch.setattr(chevereto_images, "PAGE", 4)
+    real_copy = chevereto_images.copy_into
+    calls = {"n": 0}
+
+    def copy_then_fail(*args: object, **kwargs: object) -> object:
+        calls["n"] += 1
+        if calls["n"] == 9:
+            raise RuntimeError("the disk went away")
+        return real_copy(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chevereto_images, "copy_into", copy_then_fail)
+    with pytest.raises(CommandError, match=r"the disk went away.*resume with --job"):
+        call_command("import_chevereto", db=busy, media=str(old_media), no_progress=True)
+    job = ImportJob.objects.get()
+    monkeypatch.setattr(chevereto_images, "copy_into", real_copy)
+    call_command("import_chevereto", job=job.pk, no_progress=True)
+    assert f"job {job.pk} done" in capsys.readouterr().out
+    assert_imported_once(ImportJob.objects.get(), media_root)
