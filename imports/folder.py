@@ -23,6 +23,7 @@ from accounts.models import User
 from albums.models import Album
 from albums.selectors import album_depth
 from albums.services import album_create
+from imports.models import ImportItem
 from imports.runner import ImportContext
 from uploads.errors import (
     CODE_BAD_MIME,
@@ -200,7 +201,8 @@ def _import_file(
         return
     finally:
         source.close()
-    ctx.done(key, result.image.pk, skipped=not result.created)
+    # Recorded with the next batch: after a crash, `_made_before_crash` finds the upload.
+    ctx.done_later(key, result.image.pk, skipped=not result.created)
 
 
 def run(ctx: ImportContext) -> None:
@@ -211,14 +213,16 @@ def run(ctx: ImportContext) -> None:
     owner = User.objects.get(pk=ctx.options["user"])
     albums = _Albums(ctx, owner, _top_album(owner, ctx.options.get("album")))
     runs = int(ctx.state.get("runs", 0))
-    # A run after an interrupted one checks each file against the uploads the job made.
+    # A run after an interrupted one checks each file against the uploads the job made; a
+    # first run has no items to skip and asks nothing.
     resumed = runs > 0
+    has_items = resumed or ImportItem.objects.filter(job=ctx.job).exists()
     ctx.save_state(runs=runs + 1)
     if not ctx.job.total:
         ctx.set_total(sum(1 for _ in _walk(root)))
     since, last_tick = 0, time.monotonic()
     for rel, key in _walk(root):
-        if ctx.seen(key):
+        if has_items and ctx.seen(key):
             continue
         path = os.path.join(root, key)
         if os.path.islink(path) and not os.path.realpath(path).startswith(

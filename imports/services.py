@@ -296,7 +296,9 @@ def import_job_reset(
             job,
             allowed=_not_running(),
             status=S.QUEUED,
-            state={},
+            # The importer's cursor goes; its count of runs stays (imports.folder checks
+            # for uploads a dead run made but did not record).
+            state={"runs": job.state["runs"]} if "runs" in job.state else {},
             error="",
             total=0,
             processed=imported + skipped,

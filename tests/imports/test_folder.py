@@ -119,7 +119,9 @@ def test_an_interrupted_import_resumes_without_duplicates(
     job = import_job_create(
         kind="folder", options={"path": str(tree), "user": "ana"}, actor=None, enqueue=False
     )
-    real_done = folder.ImportContext.done
+    # Small batches: the first two uploads are recorded before the crash, the third is not.
+    monkeypatch.setattr(folder, "TICK_FILES", 2)
+    real_done = folder.ImportContext.done_later
     calls = {"n": 0}
 
     def crash_after_the_third_upload(self: object, key: str, *args: object, **kw: object) -> bool:
@@ -130,11 +132,12 @@ def test_an_interrupted_import_resumes_without_duplicates(
             raise KeyboardInterrupt
         return real_done(self, key, *args, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(folder.ImportContext, "done", crash_after_the_third_upload)
+    monkeypatch.setattr(folder.ImportContext, "done_later", crash_after_the_third_upload)
     with pytest.raises(KeyboardInterrupt):
         job_run(job.pk)
-    monkeypatch.setattr(folder.ImportContext, "done", real_done)
+    monkeypatch.setattr(folder.ImportContext, "done_later", real_done)
     assert Image.objects.count() == 3
+    assert ImportItem.objects.filter(job=job, key__in=["a.jpg", "b.png"]).count() == 2
     # The process died: its job stays RUNNING until the heartbeat is old enough.
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at="2000-01-01T00:00:00Z")
 

@@ -108,18 +108,18 @@ def test_pausing_stops_a_running_import_at_its_next_batch(
     job: ImportJob, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(folder, "TICK_FILES", 2)
-    real_done = ImportContext.done
+    real_done = ImportContext.done_later
 
     def pause_midway(self: ImportContext, key: str, *a: object, **kw: object) -> bool:
         if key == "p2.jpg":
             ImportJob.objects.filter(pk=self.job.pk).update(status=S.PAUSED)
         return real_done(self, key, *a, **kw)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ImportContext, "done", pause_midway)
+    monkeypatch.setattr(ImportContext, "done_later", pause_midway)
     job = job_run(job.pk)
     assert job.status == S.PAUSED
     assert Image.objects.count() < 6
-    monkeypatch.setattr(ImportContext, "done", real_done)
+    monkeypatch.setattr(ImportContext, "done_later", real_done)
     import_job_resume(job=job, actor=None, enqueue=False)
     job = job_run(job.pk)
     assert (job.status, Image.objects.count(), job.imported) == (S.DONE, 6, 6)
