@@ -1,21 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey
 
-
-@admin.register(User)
-class UserAdmin(BaseUserAdmin):
-    list_display = ("username", "email", "name", "is_staff", "is_active", "date_joined")
-    list_filter = ("is_staff", "is_superuser", "is_active", "is_private", "date_joined")
-    search_fields = ("username", "email", "name")
-    ordering = ("-date_joined",)
-    fieldsets = (
-        *BaseUserAdmin.fieldsets,
-        ("Profile", {"fields": ("name", "bio", "website", "is_private")}),
-    )
+# The User admin is the dashboard's (dashboard/admin_users.py): its actions (ban, purge,
+# export) call services of layers above this app.
 
 
 @admin.register(ApiKey)
