@@ -49,6 +49,7 @@ bench: $(STAMP)
 	$(PY) bench/embedded_queue.py
 	$(PY) bench/listing.py
 	$(PY) bench/pages.py
+	$(PY) bench/import.py
 
 clean:
 	rm -rf $(VENV) var
