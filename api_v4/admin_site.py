@@ -47,7 +47,7 @@ def _body_of(request: Request, serializer_class: type[serializers.Serializer]) -
 # --- Categories ----------------------------------------------------------------------------
 
 
-class CategorySerializer(serializers.ModelSerializer):
+class AdminCategorySerializer(serializers.ModelSerializer):
     class Meta:
         model = Category
         fields = ("id", "name", "slug", "description")
@@ -83,18 +83,18 @@ class CategorySerializer(serializers.ModelSerializer):
         return attrs
 
 
-closed_body(CategorySerializer)
+closed_body(AdminCategorySerializer)
 
 
-class CategoryBodySerializer(serializers.Serializer):
-    category = CategorySerializer()
+class AdminCategoryBodySerializer(serializers.Serializer):
+    category = AdminCategorySerializer()
 
 
-class CategoryListSerializer(serializers.Serializer):
-    categories = CategorySerializer(many=True)
+class AdminCategoryListSerializer(serializers.Serializer):
+    categories = AdminCategorySerializer(many=True)
 
 
-class CategoryDeletedSerializer(serializers.Serializer):
+class AdminCategoryDeletedSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
 
 
@@ -106,7 +106,7 @@ def _category_or_404(id: str) -> Category:
     return category
 
 
-def _save(serializer: CategorySerializer) -> Category:
+def _save(serializer: AdminCategorySerializer) -> Category:
     try:
         with transaction.atomic():
             return serializer.save()
@@ -121,27 +121,27 @@ class AdminCategoriesView(APIView):
     @extend_schema(
         operation_id="admin_categories_list",
         summary="List categories",
-        responses={200: CategoryListSerializer, **error_responses(400, 401, 403)},
+        responses={200: AdminCategoryListSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         strict_query(request, ())
-        rows = CategorySerializer(Category.objects.order_by("name"), many=True).data
+        rows = AdminCategorySerializer(Category.objects.order_by("name"), many=True).data
         return Response({"categories": rows})
 
     @extend_schema(
         operation_id="admin_categories_create",
         summary="Create a category",
-        request=CategorySerializer,
-        responses={201: CategoryBodySerializer, **error_responses(400, 401, 403)},
+        request=AdminCategorySerializer,
+        responses={201: AdminCategoryBodySerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         strict_query(request, ())
-        serializer = CategorySerializer(data=_body_of(request, CategorySerializer))
+        serializer = AdminCategorySerializer(data=_body_of(request, AdminCategorySerializer))
         serializer.is_valid(raise_exception=True)
         category = _save(serializer)
         audit_request(request, action="category.create", source="api", target=category)
         return Response(
-            {"category": CategorySerializer(category).data}, status=status.HTTP_201_CREATED
+            {"category": AdminCategorySerializer(category).data}, status=status.HTTP_201_CREATED
         )
 
 
@@ -152,14 +152,14 @@ class AdminCategoryView(APIView):
         operation_id="admin_category_edit",
         summary="Edit a category",
         parameters=[CATEGORY_ID],
-        request=CategorySerializer,
-        responses={200: CategoryBodySerializer, **error_responses(400, 401, 403, 404)},
+        request=AdminCategorySerializer,
+        responses={200: AdminCategoryBodySerializer, **error_responses(400, 401, 403, 404)},
     )
     def patch(self, request: Request, id: str) -> Response:
         strict_query(request, ())
         category = _category_or_404(id)
-        serializer = CategorySerializer(
-            category, data=_body_of(request, CategorySerializer), partial=True
+        serializer = AdminCategorySerializer(
+            category, data=_body_of(request, AdminCategorySerializer), partial=True
         )
         serializer.is_valid(raise_exception=True)
         category = _save(serializer)
@@ -170,14 +170,14 @@ class AdminCategoryView(APIView):
             target=category,
             details={"changed": sorted(serializer.validated_data)},
         )
-        return Response({"category": CategorySerializer(category).data})
+        return Response({"category": AdminCategorySerializer(category).data})
 
     @extend_schema(
         operation_id="admin_category_delete",
         summary="Delete a category (its uploads stay, without a category)",
         parameters=[CATEGORY_ID],
         request=None,
-        responses={200: CategoryDeletedSerializer, **error_responses(401, 403, 404)},
+        responses={200: AdminCategoryDeletedSerializer, **error_responses(401, 403, 404)},
     )
     def delete(self, request: Request, id: str) -> Response:
         strict_query(request, ())
@@ -221,7 +221,7 @@ class _FormatsField(serializers.Field):
         return [item.strip() for item in value.split(",") if item.strip()]
 
 
-class SiteSettingsSerializer(serializers.ModelSerializer):
+class AdminSiteSettingsSerializer(serializers.ModelSerializer):
     enabled_formats = _FormatsField()
 
     class Meta:
@@ -230,11 +230,11 @@ class SiteSettingsSerializer(serializers.ModelSerializer):
         read_only_fields = ("updated_at",)
 
 
-closed_body(SiteSettingsSerializer)
+closed_body(AdminSiteSettingsSerializer)
 
 
-class SiteSettingsBodySerializer(serializers.Serializer):
-    settings = SiteSettingsSerializer()
+class AdminSiteSettingsBodySerializer(serializers.Serializer):
+    settings = AdminSiteSettingsSerializer()
 
 
 class AdminSettingsView(APIView):
@@ -243,11 +243,11 @@ class AdminSettingsView(APIView):
     @extend_schema(
         operation_id="admin_settings_get",
         summary="The site settings",
-        responses={200: SiteSettingsBodySerializer, **error_responses(400, 401, 403)},
+        responses={200: AdminSiteSettingsBodySerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         strict_query(request, ())
-        return Response({"settings": SiteSettingsSerializer(SiteSettings.load()).data})
+        return Response({"settings": AdminSiteSettingsSerializer(SiteSettings.load()).data})
 
     @extend_schema(
         operation_id="admin_settings_edit",
@@ -256,14 +256,14 @@ class AdminSettingsView(APIView):
             "Only the fields sent change, with the dashboard's rules. `id_salt` and "
             "`id_padding` change every public URL: only when migrating a Chevereto site."
         ),
-        request=SiteSettingsSerializer,
-        responses={200: SiteSettingsBodySerializer, **error_responses(400, 401, 403)},
+        request=AdminSiteSettingsSerializer,
+        responses={200: AdminSiteSettingsBodySerializer, **error_responses(400, 401, 403)},
     )
     def patch(self, request: Request) -> Response:
         strict_query(request, ())
-        data = _body_of(request, SiteSettingsSerializer)
+        data = _body_of(request, AdminSiteSettingsSerializer)
         current = SiteSettings.objects.filter(pk=1).first() or SiteSettings.load()
-        serializer = SiteSettingsSerializer(current, data=data, partial=True)
+        serializer = AdminSiteSettingsSerializer(current, data=data, partial=True)
         serializer.is_valid(raise_exception=True)
         changed = sorted(
             name
@@ -288,13 +288,13 @@ class AdminSettingsView(APIView):
                 # Values of secrets (the guest key) stay out of the log; names are enough.
                 details={"changed": changed},
             )
-        return Response({"settings": SiteSettingsSerializer(current).data})
+        return Response({"settings": AdminSiteSettingsSerializer(current).data})
 
 
 # --- Stats ---------------------------------------------------------------------------------
 
 
-class StatsSerializer(serializers.Serializer):
+class AdminStatsSerializer(serializers.Serializer):
     users = serializers.IntegerField()
     users_banned = serializers.IntegerField()
     images = serializers.IntegerField()
@@ -308,15 +308,15 @@ class StatsSerializer(serializers.Serializer):
     storage_originals_bytes = serializers.IntegerField()
 
 
-class StatsBodySerializer(serializers.Serializer):
-    stats = StatsSerializer()
+class AdminStatsBodySerializer(serializers.Serializer):
+    stats = AdminStatsSerializer()
 
 
-class StatsRebuildSerializer(serializers.Serializer):
+class AdminStatsRebuildSerializer(serializers.Serializer):
     fixed = serializers.DictField(
         child=serializers.IntegerField(), help_text="Rows each counter corrected"
     )
-    stats = StatsSerializer()
+    stats = AdminStatsSerializer()
 
 
 class AdminStatsView(APIView):
@@ -325,7 +325,7 @@ class AdminStatsView(APIView):
     @extend_schema(
         operation_id="admin_stats_get",
         summary="The site's figures",
-        responses={200: StatsBodySerializer, **error_responses(400, 401, 403)},
+        responses={200: AdminStatsBodySerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request: Request) -> Response:
         strict_query(request, ())
@@ -343,7 +343,7 @@ class AdminStatsRebuildView(APIView):
             "likes, from the rows they count. Safe to run at any time."
         ),
         request=None,
-        responses={200: StatsRebuildSerializer, **error_responses(400, 401, 403)},
+        responses={200: AdminStatsRebuildSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request: Request) -> Response:
         strict_query(request, ())
