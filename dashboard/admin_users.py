@@ -44,13 +44,11 @@ class UserAdmin(BaseUserAdmin):
         "avatar_thumb",
         "username",
         "email",
-        "name",
         "role",
         "status",
-        "image_count",
-        "album_count",
+        "images",
+        "albums",
         "date_joined",
-        "last_login",
     )
     list_display_links = ("avatar_thumb", "username")
     list_filter = ("is_active", "is_staff", "is_superuser", "is_private", "date_joined")
@@ -90,11 +88,19 @@ class UserAdmin(BaseUserAdmin):
             obj.username[:1].upper(),
         )
 
+    @admin.display(description="Images", ordering="image_count")
+    def images(self, obj: User) -> int:
+        return obj.image_count
+
+    @admin.display(description="Albums", ordering="album_count")
+    def albums(self, obj: User) -> int:
+        return obj.album_count
+
     @admin.display(description="Role", ordering="is_superuser")
     def role(self, obj: User) -> str:
         return user_role_of(obj)
 
-    @admin.display(description="Status", ordering="is_active", boolean=False)
+    @admin.display(description="Status", ordering="is_active")
     def status(self, obj: User) -> str:
         return "valid" if obj.is_active else "banned"
 
