@@ -68,6 +68,12 @@ class UserAdmin(BaseUserAdmin):
     class Media:
         css = {"all": ("dashboard/dashboard.css",)}
 
+    def formfield_for_dbfield(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "website":
+            # A website typed without a scheme is an https one (Django 6's default too).
+            kwargs["assume_scheme"] = "https"
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
+
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> tuple[str, ...]:
         # A ban is more than `is_active` (keys revoked, sessions ended): the actions do it.
         # Counters are kept by the services (stats rebuild fixes them), never typed in.
