@@ -89,7 +89,7 @@ class ImportListSerializer(PagingSerializer):
     imports = ImportSerializer(many=True)
 
 
-class DeletedSerializer(serializers.Serializer):
+class ImportDeletedSerializer(serializers.Serializer):
     deleted = serializers.IntegerField()
 
 
@@ -265,7 +265,7 @@ class ImportView(APIView):
         operation_id="admin_imports_delete",
         summary="Forget an import job (what it imported stays)",
         parameters=[_ID],
-        responses={200: DeletedSerializer, **error_responses(400, 401, 403, 404, 409)},
+        responses={200: ImportDeletedSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def delete(self, request: Request, id: str) -> Response:
         strict_query(request, ())
