@@ -14,6 +14,7 @@ from chevereto.celery import app as celery_app
 from chevereto.core import bans
 from chevereto.core.bans import ip_bans_cache_known_empty, ip_bans_clear_cache
 from chevereto.core.models import SiteSettings
+from uploads.storage import storages_cache_known_empty
 
 
 @pytest.fixture(autouse=True)
@@ -24,6 +25,7 @@ def _fresh_site_settings() -> Iterator[None]:
     # each dropping the copy: reading the bans at a test's first request or every few
     # seconds would only add a query to the tests that count queries.
     ip_bans_cache_known_empty()
+    storages_cache_known_empty()  # likewise for uploads.storage (no active storage)
     bans.CACHE_SECONDS = float("inf")
     yield
     SiteSettings.clear_cache()

@@ -56,6 +56,15 @@ def _row_changed(**kwargs: object) -> None:
     storages_changed()
 
 
+def storages_cache_known_empty() -> None:
+    """For tests, which start on an empty table: no storage is active until a row is saved
+    (the save clears this), without a query to find that out."""
+    global _active
+    with _lock:
+        _by_id.clear()
+        _active = (float("inf"), None)
+
+
 def storage_backend(row: Storage) -> DjangoStorage:
     """A Django storage for this row's settings (a new object: callers cache it)."""
     if row.kind == Storage.Kind.LOCAL:

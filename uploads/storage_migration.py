@@ -137,6 +137,10 @@ class _HashingReader:
         self.size += len(data)
         return data
 
+    @property
+    def closed(self) -> bool:
+        return bool(getattr(self.handle, "closed", False))
+
     def seekable(self) -> bool:
         # Storages that would rewind a seekable file read this one once, as it streams.
         return False
