@@ -204,6 +204,9 @@ def import_job_update(
     *, job: ImportJob, options: object, actor: Any, source: str = "api", ip: str | None = None
 ) -> ImportJob:
     """Change what a job imports, while no process runs it."""
+    job.refresh_from_db()
+    if job.status == S.RUNNING and not _stale(job):
+        raise ImportJobConflict("The job is running: pause it first.")
     if not isinstance(options, dict):
         raise ValidationError("'options' is an object.")
     cleaned = import_job_options_clean(kind=job.kind, options={**job.options, **options})
