@@ -232,6 +232,11 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 160 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
+# Folders that imports created through the API or the dashboard may read (a management
+# command, run with shell access, may read any): import_folder paths and import_chevereto
+# media roots must lie inside one of them.
+IMPORT_ROOTS = env_list("IMPORT_ROOTS", [str(VAR_DIR / "imports")])
+
 # URL uploads may reach loopback only in tests: anything else is an SSRF hole.
 UPLOAD_URL_ALLOW_LOOPBACK = env_bool("UPLOAD_URL_ALLOW_LOOPBACK", False)
 UPLOAD_URL_TIMEOUT = env_int("UPLOAD_URL_TIMEOUT", 15, minimum=1)
@@ -281,6 +286,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": float(env_int("PURGE_EXPIRED_EVERY", 60, minimum=1)),
     },
     # Page views are inserted as hits and folded into the counters in batches.
+    # Import jobs whose worker died (no heartbeat for a while) are queued again.
+    "resume-stale-imports": {
+        "task": "imports.tasks.imports_resume_stale",
+        "schedule": float(env_int("IMPORT_RESUME_EVERY", 300, minimum=1)),
+    },
     "fold-view-counts": {
         "task": "social.tasks.fold_views",
         "schedule": float(env_int("FOLD_VIEWS_EVERY", 60, minimum=1)),

@@ -13,6 +13,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
@@ -51,7 +52,27 @@ class ImportJobConflict(Exception):
 # -- options ------------------------------------------------------------------------------
 
 
-def _folder_options(options: dict[str, Any]) -> dict[str, Any]:
+def _confine(path: str, *, what: str, confined: bool) -> str:
+    """The folder, resolved; inside IMPORT_ROOTS when the job comes from the API.
+
+    A staff key is not a shell account: through the API it may read only the folders the
+    operator set aside for imports, never any directory of the server (an import reports
+    file names, so even refused files would leak what a folder holds).
+    """
+    real = os.path.realpath(path)
+    if not confined:
+        return real
+    for root in settings.IMPORT_ROOTS:
+        base = os.path.realpath(root)
+        if real == base or real.startswith(base.rstrip(os.sep) + os.sep):
+            return real
+    roots = ", ".join(settings.IMPORT_ROOTS) or "none set"
+    raise ValidationError(
+        f"'{what}' must be inside an import folder of this server (IMPORT_ROOTS: {roots})."
+    )
+
+
+def _folder_options(options: dict[str, Any], *, confined: bool) -> dict[str, Any]:
     unknown = set(options) - {"path", "user", "album"}
     if unknown:
         raise ValidationError(f"Unknown options for a folder import: {', '.join(sorted(unknown))}")
@@ -61,6 +82,7 @@ def _folder_options(options: dict[str, Any]) -> dict[str, Any]:
     path = os.path.abspath(path.strip())
     if not os.path.isdir(path):
         raise ValidationError(f"'{path}' is not a folder on this server.")
+    path = _confine(path, what="path", confined=confined)
     user_ref = options.get("user")
     if user_ref in (None, ""):
         owner = User.objects.filter(is_superuser=True, is_active=True).order_by("pk").first()
@@ -92,7 +114,7 @@ def _user_of(ref: object) -> User:
     return user
 
 
-def _chevereto_options(options: dict[str, Any]) -> dict[str, Any]:
+def _chevereto_options(options: dict[str, Any], *, confined: bool) -> dict[str, Any]:
     unknown = set(options) - {"db", "media", "prefix"}
     if unknown:
         raise ValidationError(
@@ -110,19 +132,24 @@ def _chevereto_options(options: dict[str, Any]) -> dict[str, Any]:
     prefix = options.get("prefix", "chv_")
     if not isinstance(prefix, str) or not _PREFIX.match(prefix):
         raise ValidationError("'prefix' holds letters, digits and underscores only.")
-    return {"db": db, "media": os.path.abspath(media), "prefix": prefix}
+    media = _confine(os.path.abspath(media), what="media", confined=confined)
+    return {"db": db, "media": media, "prefix": prefix}
 
 
 _CLEANERS = {ImportJob.Kind.FOLDER: _folder_options, ImportJob.Kind.CHEVERETO: _chevereto_options}
 
 
-def import_job_options_clean(*, kind: str, options: object) -> dict[str, Any]:
-    """The options, checked and normalized for this kind; ValidationError otherwise."""
+def import_job_options_clean(
+    *, kind: str, options: object, confined: bool = True
+) -> dict[str, Any]:
+    """The options, checked and normalized for this kind; ValidationError otherwise.
+    `confined`: folders must lie inside IMPORT_ROOTS (everything but a management command,
+    whose user has the server's shell anyway)."""
     if kind not in _CLEANERS:
         raise ValidationError(f"Unknown import kind '{kind}' (folder or chevereto).")
     if not isinstance(options, dict):
         raise ValidationError("'options' is an object.")
-    return _CLEANERS[kind](options)
+    return _CLEANERS[kind](options, confined=confined)
 
 
 def import_job_options_public(job: ImportJob) -> dict[str, Any]:
@@ -170,7 +197,7 @@ def import_job_create(
     ip: str | None = None,
 ) -> ImportJob:
     """A new job; queued for a worker unless `enqueue` is False (a command runs it itself)."""
-    cleaned = import_job_options_clean(kind=kind, options=options)
+    cleaned = import_job_options_clean(kind=kind, options=options, confined=source != "command")
     with transaction.atomic():
         job = ImportJob.objects.create(
             kind=kind,
@@ -209,7 +236,9 @@ def import_job_update(
         raise ImportJobConflict("The job is running: pause it first.")
     if not isinstance(options, dict):
         raise ValidationError("'options' is an object.")
-    cleaned = import_job_options_clean(kind=job.kind, options={**job.options, **options})
+    cleaned = import_job_options_clean(
+        kind=job.kind, options={**job.options, **options}, confined=source != "command"
+    )
     # Items are keyed by paths relative to the folder: another folder makes them wrong.
     if (
         job.kind == ImportJob.Kind.FOLDER

@@ -46,7 +46,9 @@ def api(staff: User) -> Any:
 
 
 @pytest.fixture
-def photos(tmp_path: Path) -> Path:
+def photos(tmp_path: Path, settings: Any) -> Path:
+    # Through the API, imports read only inside IMPORT_ROOTS.
+    settings.IMPORT_ROOTS = [str(tmp_path)]
     root = tmp_path / "photos"
     (root / "trip").mkdir(parents=True)
     (root / "a.jpg").write_bytes(jpeg_bytes(color=(5, 5, 5)))
@@ -171,3 +173,26 @@ def test_users_are_refused(photos: Path) -> None:
     key = api_key_create(user=user).key
     response = Client().get(BASE, HTTP_X_API_KEY=key)
     assert response.status_code == 403
+
+
+def test_a_folder_outside_the_import_roots_is_refused(
+    api: Any, tmp_path: Path, settings: Any
+) -> None:
+    settings.IMPORT_ROOTS = [str(tmp_path / "imports")]
+    (tmp_path / "imports").mkdir()
+    (tmp_path / "imports-elsewhere").mkdir()
+    for path in ("/etc", str(tmp_path / "imports-elsewhere"), str(tmp_path / "imports/../")):
+        response = api(
+            "POST", "/api/4/admin/imports/", {"kind": "folder", "options": {"path": path}}
+        )
+        assert response.status_code == 400, path
+        assert "IMPORT_ROOTS" in response.json()["error"]["message"]
+    # A link inside the root that leads out of it is followed to where it leads: refused.
+    (tmp_path / "imports" / "out").symlink_to("/etc")
+    response = api(
+        "POST",
+        "/api/4/admin/imports/",
+        {"kind": "folder", "options": {"path": str(tmp_path / "imports" / "out")}},
+    )
+    assert response.status_code == 400
+    assert not ImportJob.objects.exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -184,8 +185,9 @@ def test_process_starts_a_job_made_without_a_run(
 
 
 def test_changing_options_while_stopped_and_the_folder_is_fixed_once_started(
-    job: ImportJob, tmp_path: Path
+    job: ImportJob, tmp_path: Path, settings: Any
 ) -> None:
+    settings.IMPORT_ROOTS = [str(tmp_path)]  # the service's default caller is the API
     import_job_update(job=job, options={"album": "Inbox"}, actor=None)
     assert job.options["album"] == "Inbox"
     ImportItem.objects.create(job=job, key="p0.jpg", target_id=None)
