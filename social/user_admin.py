@@ -115,7 +115,8 @@ def user_role_set(*, actor: User, user: User, role: str) -> bool:
 
 def user_delete_keep_content(*, user: User) -> dict[str, int]:
     """Delete the account; its uploads stay, as guest uploads outside any album (Chevereto
-    does the same), and its albums go. The likes and follows of the account go with it,
+    does the same; those that were in a non-public album wait for approval), and its
+    albums go. The likes and follows of the account go with it,
     and the counters they moved (likes of what it liked, followers of whom it followed)
     are recounted. Returns what was kept and deleted."""
     with transaction.atomic():
@@ -129,6 +130,12 @@ def user_delete_keep_content(*, user: User) -> dict[str, int]:
         )
         people = set(Follow.objects.filter(follower=user).values_list("followed_id", flat=True))
         people |= set(Follow.objects.filter(followed=user).values_list("follower_id", flat=True))
+        # What the account kept out of sight must not turn public by losing its album:
+        # uploads of private, link-only and password albums stay, but awaiting approval
+        # (hidden from everyone but staff), for the admins to publish or remove.
+        Image.objects.filter(user=user, album__isnull=False).exclude(
+            album__privacy=Album.Privacy.PUBLIC
+        ).update(is_approved=False)
         kept = Image.objects.filter(user=user).update(user=None, album=None)
         albums = Album.objects.filter(owner=user).count()
         # One DELETE: sub-albums, album likes and covers cascade with their rows.

@@ -196,3 +196,18 @@ def test_users_get_403_on_every_route(client: Client, api_key: str, other_user: 
     assert client.get(BASE, **_as(api_key)).status_code == 403
     assert client.get(f"{target}export/", **_as(api_key)).status_code == 403
     assert client.delete(target, **_as(api_key)).status_code == 403
+
+
+def test_deleting_without_content_never_makes_a_private_albums_uploads_public(
+    client: Client, admin_key: str, user: User
+) -> None:
+    public = make_image(owner=user, album=make_album(owner=user))
+    hidden = make_image(owner=user, album=make_album(owner=user, privacy=Album.Privacy.PRIVATE))
+    loose = make_image(owner=user)
+    response = client.delete(f"{BASE}{encode_id(user.pk)}/", **_as(admin_key))
+    assert response.json()["images_kept"] == 3
+    approved = dict(Image.objects.values_list("pk", "is_approved"))
+    assert approved == {public.pk: True, hidden.pk: False, loose.pk: True}
+    # A guest no longer finds the private album's upload anywhere.
+    listed = {i["id_encoded"] for i in client.get("/api/4/explore/").json()["images"]}
+    assert encode_id(hidden.pk) not in listed and encode_id(loose.pk) in listed
