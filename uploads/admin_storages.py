@@ -16,6 +16,7 @@ from django.template.defaultfilters import filesizeformat
 from chevereto.core.audit import audit_request
 from uploads.models import Storage
 from uploads.storage_services import (
+    EDITABLE,
     storage_migration_start,
     storage_save,
     storage_stats_regen,
@@ -33,20 +34,7 @@ class StorageForm(forms.ModelForm):
 
     class Meta:
         model = Storage
-        fields = (
-            "name",
-            "kind",
-            "is_active",
-            "folder",
-            "bucket",
-            "endpoint_url",
-            "region",
-            "prefix",
-            "access_key_id",
-            "secret_access_key",
-            "addressing_style",
-            "public_url",
-        )
+        fields = EDITABLE
 
     def clean_secret_access_key(self) -> str:
         value = self.cleaned_data.get("secret_access_key") or ""
