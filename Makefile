@@ -39,17 +39,27 @@ test: $(STAMP)
 fuzz: $(STAMP)
 	scripts/fuzz.sh
 
+# Every benchmark, each printing its own report, then one table of their headline figures
+# and ratios (bench/results.py writes them to BENCH_RESULTS, bench/summary.py prints them).
+# A benchmark that fails does not stop the others; the target fails after the table.
+# bench/load.py runs on both layouts (LOAD_ARGS, e.g. "--duration 15", is passed to it).
+BENCHES ?= upload derivatives purge hostile upload_bodies embedded_queue listing pages import slow_clients
+BENCH_RESULTS ?= var/bench-results.jsonl
+LOAD_ARGS ?=
 bench: $(STAMP)
+	scripts/ensure-system-packages.sh
 	$(PY) -m pip install --quiet -e '.[test,bench]'
-	$(PY) bench/upload.py
-	$(PY) bench/derivatives.py
-	$(PY) bench/purge.py
-	$(PY) bench/hostile.py
-	$(PY) bench/upload_bodies.py
-	$(PY) bench/embedded_queue.py
-	$(PY) bench/listing.py
-	$(PY) bench/pages.py
-	$(PY) bench/import.py
+	@mkdir -p $(dir $(BENCH_RESULTS)); : > $(BENCH_RESULTS); failed=""; \
+	for name in $(BENCHES); do \
+	  echo "== bench/$$name.py"; \
+	  BENCH_RESULTS=$(abspath $(BENCH_RESULTS)) $(PY) bench/$$name.py || failed="$$failed $$name"; \
+	done; \
+	for layout in embedded production; do \
+	  echo "== bench/load.py --layout $$layout $(LOAD_ARGS)"; \
+	  BENCH_RESULTS=$(abspath $(BENCH_RESULTS)) $(PY) bench/load.py --layout $$layout $(LOAD_ARGS) \
+	    || failed="$$failed load-$$layout"; \
+	done; \
+	BENCH_FAILED="$$failed" $(PY) bench/summary.py $(BENCH_RESULTS)
 
 clean:
 	rm -rf $(VENV) var

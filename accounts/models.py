@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 
 # First path segments the site itself uses: a user with one of these names would have a
 # profile URL (/{username}) shadowed by a site page.
@@ -61,6 +64,22 @@ class User(AbstractUser):
     @property
     def display_name(self) -> str:
         return self.name or self.username
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """A new password revokes the user's API keys, whatever set it: /settings, a reset
+        link, the API, the dashboard, `changepassword`. (Sessions need nothing here: each
+        carries a hash of the password, so every other session ends by itself, and the
+        pages where a user changes their own password keep that session.)
+
+        `set_password()` keeps the new password in `_password` until this save. The hash
+        upgrade of a login (an imported Chevereto hash rewritten by check_password) clears
+        it before saving: the password is the same, and no key is revoked."""
+        password_changed = self._password is not None and not self._state.adding
+        super().save(*args, **kwargs)
+        if password_changed:
+            ApiKey.objects.filter(user=self, revoked_at__isnull=True).update(
+                revoked_at=timezone.now()
+            )
 
 
 class ApiKey(models.Model):

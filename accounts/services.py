@@ -12,6 +12,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
@@ -30,6 +31,11 @@ _LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 class InvalidApiKey(Exception):
     """The key is missing, malformed, unknown or revoked."""
+
+
+class RevokedApiKey(InvalidApiKey):
+    """A real key that no longer works: revoked, or its user is banned or deactivated.
+    Only its holder can send it, so it is no guess (the key throttle leaves it alone)."""
 
 
 @dataclass(frozen=True)
@@ -98,11 +104,13 @@ def api_key_authenticate(*, raw: str) -> KeyIdentity:
     ):
         return KeyIdentity(user=None, api_key=None)
     key_id = _key_id(raw)
-    api_key = _live_key_with_user(key_id)
+    api_key = _key_with_user(key_id)
     # Compare against a dummy digest when the row is missing, so unknown ids cost the same.
     expected = api_key.digest if api_key is not None else "0" * 64
     if not hmac.compare_digest(digest_of(raw), expected) or api_key is None:
         raise InvalidApiKey
+    if api_key.revoked_at is not None or not api_key.user.is_active:
+        raise RevokedApiKey
     now = timezone.now()
     if api_key.last_used_at is None or now - api_key.last_used_at > _LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
@@ -123,18 +131,17 @@ def _key_lookup_sql() -> tuple[str, list[str], list[str]]:
         f"SELECT {', '.join(columns)} "  # noqa: S608 - identifiers from model metadata
         f"FROM {q(key_meta.db_table)} k JOIN {q(user_meta.db_table)} u "
         f"ON u.{q(user_meta.pk.column)} = k.{q('user_id')} "
-        f"WHERE k.{q(key_meta.pk.column)} = %s AND k.{q('revoked_at')} IS NULL "
-        f"AND u.{q('is_active')} = %s"
+        f"WHERE k.{q(key_meta.pk.column)} = %s"
     )
     key_names = [f.attname for f in key_meta.concrete_fields]
     user_names = [f.attname for f in user_meta.concrete_fields]
     return sql, key_names, user_names
 
 
-def _live_key_with_user(key_id: int) -> ApiKey | None:
+def _key_with_user(key_id: int) -> ApiKey | None:
     sql, key_names, user_names = _key_lookup_sql()
     with connection.cursor() as cursor:
-        cursor.execute(sql, [key_id, True])
+        cursor.execute(sql, [key_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -238,4 +245,23 @@ def user_profile_update(*, user: User, **fields: Any) -> User:
     for name, value in fields.items():
         setattr(user, name, value)
     user.save(update_fields=sorted(fields))
+    return user
+
+
+# -- password -----------------------------------------------------------------------------
+
+CURRENT_PASSWORD_WRONG = "That is not your current password."
+
+
+def user_password_set(*, user: User, new_password: str) -> User:
+    """Give the user a new password (the caller checked who asks: the user proving the
+    current one, or an admin). Saving it revokes the user's API keys and ends the user's
+    other sessions (User.save); a caller with a session of that user keeps it with
+    `update_session_auth_hash`."""
+    try:
+        validate_password(new_password, user=user)
+    except DjangoValidationError as exc:
+        raise DjangoValidationError({"password": exc.messages}) from None
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
     return user

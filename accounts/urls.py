@@ -8,6 +8,7 @@ urlpatterns = [
     path("login", views.LoginView.as_view(), name="login"),
     path("logout", views.LogoutView.as_view(), name="logout"),
     path("signup", views.signup, name="signup"),
+    path("signup/confirm/<str:token>", views.signup_confirm_view, name="signup-confirm"),
     path("settings/password", views.PasswordChangeView.as_view(), name="settings-password"),
     path("settings/api", views.settings_api, name="settings-api"),
     path("password-reset", views.PasswordResetView.as_view(), name="password-reset"),

@@ -12,8 +12,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import key_from_request
-from accounts.services import InvalidApiKey, KeyIdentity, api_key_authenticate
+from accounts.authentication import api_key_identify, key_from_request
+from accounts.services import InvalidApiKey, KeyIdentity
+from accounts.throttle import KeysLockedOut
 from api_v1.payloads import chevereto_success, imgbb_success
 from chevereto.core.errors import error_body
 from uploads.errors import CODE_INVALID, CODE_NO_KEY, UploadError
@@ -100,6 +101,8 @@ class UploadView(APIView):
             413: dict,
             415: dict,
             429: dict,
+            503: dict,  # the database or the storage is unavailable: retry
+            507: dict,  # the storage is full
         },
     )
     def post(self, request: Request) -> HttpResponse:
@@ -112,6 +115,13 @@ class UploadView(APIView):
     def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, UploadError):
             return _error(exc)
+        if isinstance(exc, KeysLockedOut):
+            # Code 429 like the status, as API V4 answers it (README "Throttling").
+            return Response(
+                error_body(status=429, message=exc.message, code=429),
+                status=429,
+                headers={"Retry-After": str(exc.lockout.retry_after)},
+            )
         refused = body_error(exc)
         if refused is not None:
             return _error(refused)
@@ -132,7 +142,7 @@ class UploadView(APIView):
         if not raw:
             raise UploadError("Missing API V1 key", code=CODE_NO_KEY, status=401)
         try:
-            return api_key_authenticate(raw=raw)
+            return api_key_identify(request=self.request, raw=raw)
         except InvalidApiKey:
             raise UploadError("Invalid API V1 key", code=CODE_NO_KEY, status=401) from None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -304,8 +305,12 @@ class AdminUserView(APIView):
                     user_profile_update(user=user, **profile)
                     changed.extend(sorted(profile))
                 if "password" in data:
+                    # Saving it revokes the user's keys and ends their sessions (User.save),
+                    # except an admin's own session here.
                     user.set_password(data["password"])
                     user.save(update_fields=["password"])
+                    if user.pk == actor.pk and request.auth is None:
+                        update_session_auth_hash(request._request, user)
                     changed.append("password")
                 wanted = data.get("status")
                 if wanted == "banned" and user.is_active:

@@ -9,8 +9,9 @@ from rest_framework import exceptions
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
 
-from chevereto.core.errors import error_body
+from chevereto.core.errors import error_body, unavailable_body
 
 
 def _message(detail: Any) -> str:
@@ -24,7 +25,11 @@ def _message(detail: Any) -> str:
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     response = drf_exception_handler(exc, context)
     if response is None:
-        return None
+        unavailable = unavailable_body(exc)
+        if unavailable is None:
+            return None
+        set_rollback()
+        return Response(unavailable, status=503, headers={"Retry-After": "5"})
     status = response.status_code
     if isinstance(exc, exceptions.AuthenticationFailed | exceptions.NotAuthenticated):
         code = 100  # Chevereto's "invalid API key"

@@ -258,7 +258,8 @@ class ImageUploadView(UploadErrorsMixin, APIView):
         },
         responses={
             200: ImageBodySerializer,
-            **error_responses(400, 401, 403, 409, 413, 415, 429),
+            # 503: the database or the storage is unavailable (retry); 507: the storage is full.
+            **error_responses(400, 401, 403, 409, 413, 415, 429, 503, 507),
         },
     )
     def post(self, request: Request) -> Response:

@@ -66,3 +66,41 @@ def close_bodies_hook(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         if name in _CLOSED_COMPONENTS and component.get("type") == "object":
             component["additionalProperties"] = False
     return result
+
+
+# Answers any operation may give, whatever its view: a client address over its wrong-key
+# limit gets 429 before the key is looked up (accounts.throttle), a banned address gets 403
+# before any work (chevereto.core.banmiddleware), and a request body that stops arriving
+# gets 408 from the web server's guard (chevereto.core.slowclients).
+_RETRY_AFTER = {
+    "Retry-After": {
+        "description": "Seconds to wait before trying again",
+        "schema": {"type": "integer"},
+    }
+}
+
+
+def site_wide_responses_hook(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: document the answers every operation may give."""
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for item in result.get("paths", {}).values():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation.setdefault("responses", {})
+            wanted = {"403": None, "429": _RETRY_AFTER}
+            if "requestBody" in operation:
+                wanted["408"] = None
+            for status, headers in wanted.items():
+                if status in responses:
+                    continue
+                response: dict[str, Any] = {
+                    "description": HTTPStatus(int(status)).phrase,
+                    "content": error,
+                }
+                if headers:
+                    response["headers"] = headers
+                responses[status] = response
+            if "429" in responses and _RETRY_AFTER.keys() - responses["429"].get("headers", {}):
+                responses["429"].setdefault("headers", {}).update(_RETRY_AFTER)
+    return result

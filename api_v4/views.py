@@ -5,7 +5,9 @@ from __future__ import annotations
 import zoneinfo
 from typing import Any
 
+from django.contrib.auth import update_session_auth_hash
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import transaction
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, permissions, serializers
 from rest_framework.request import Request
@@ -14,13 +16,16 @@ from rest_framework.views import APIView
 
 from accounts.models import ApiKey, User
 from accounts.services import (
+    CURRENT_PASSWORD_WRONG,
     EMAIL_REFUSED,
     WEBSITE_PATTERN,
     api_key_active,
     api_key_create,
     api_key_revoke,
+    user_password_set,
     user_profile_update,
 )
+from accounts.throttle import login_failed, login_lockout
 from api_v4.base import IsSiteUser, StrictBooleanField, refuse_unknown_fields, strict_query
 from api_v4.schema import closed_body, error_responses
 from api_v4.serializers import UserSerializer
@@ -95,6 +100,18 @@ class AccountSettingsSerializer(serializers.Serializer):
         trim_whitespace=False,
         error_messages={"invalid": EMAIL_REFUSED},
     )
+    password = StrictCharField(
+        required=False,
+        max_length=128,
+        trim_whitespace=False,
+        help_text=(
+            "A new password; needs current_password. Your API keys are revoked and your "
+            "other sessions end (this one stays if it is a session)"
+        ),
+    )
+    current_password = StrictCharField(
+        required=False, max_length=128, trim_whitespace=False, help_text="Needed with password"
+    )
 
 
 class AccountUserSerializer(UserSerializer):
@@ -125,7 +142,7 @@ class AccountSettingsView(APIView):
         operation_id="api_v4_user_account_settings_update",
         summary="Change your profile and preferences",
         request=AccountSettingsSerializer,
-        responses={200: AccountUserBodySerializer, **error_responses(400, 401, 403)},
+        responses={200: AccountUserBodySerializer, **error_responses(400, 401, 403, 429)},
     )
     def patch(self, request: Request) -> Response:
         strict_query(request, ())
@@ -134,11 +151,36 @@ class AccountSettingsView(APIView):
         refuse_unknown_fields(request.data, AccountSettingsSerializer().fields)
         incoming = AccountSettingsSerializer(data=request.data, context={"request": request})
         incoming.is_valid(raise_exception=True)
+        fields = dict(incoming.validated_data)
+        new_password = fields.pop("password", None)
+        current_password = fields.pop("current_password", None)
+        user = request.user
+        if new_password is not None:
+            self._prove_current_password(request, current_password)
         try:
-            user = user_profile_update(user=request.user, **incoming.validated_data)
+            with transaction.atomic():
+                user = user_profile_update(user=user, **fields)
+                if new_password is not None:
+                    user = user_password_set(user=user, new_password=new_password)
         except DjangoValidationError as exc:
             raise exceptions.ValidationError(exc.message_dict) from None
+        if new_password is not None and request.auth is None:
+            # A session, not a key: it stays logged in (the key, if one was used, is revoked).
+            update_session_auth_hash(request._request, user)
         return Response({"user": account_representation(user, request)})
+
+    def _prove_current_password(self, request: Request, current: str | None) -> None:
+        """Outside any transaction: a wrong guess must stay counted. Guessing the current
+        password here is a login guess, and the login throttle counts it."""
+        user = request.user
+        if current is None:
+            raise exceptions.ValidationError({"current_password": "Needed to change password."})
+        lockout = login_lockout(request=request, username=user.username)
+        if lockout is not None:
+            raise exceptions.Throttled(wait=lockout.retry_after)
+        if not user.check_password(current):
+            login_failed(request=request, username=user.username)
+            raise exceptions.ValidationError({"current_password": CURRENT_PASSWORD_WRONG})
 
 
 # -- API key -----------------------------------------------------------------------------

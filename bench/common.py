@@ -16,6 +16,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def periodic_query(sql: str) -> bool:
+    """A query no request owns: the per-process copies of the site settings and of the IP
+    bans, re-read when they are 5 s old, and an API key's last-used time, written at most
+    once a minute (accounts.services). Query counts per request leave them out."""
+    if sql.startswith("UPDATE") and "last_used_at" in sql:
+        return True
+    return '"chevereto_sitesettings"' in sql or '"chevereto_ipban"' in sql
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

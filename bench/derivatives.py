@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import pyvips
 from PIL import Image
 
+from bench.results import record
 from uploads.processing import render_image_derivatives
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "15"))
@@ -90,6 +91,13 @@ def main() -> None:
             print(
                 f"  {fmt:4} ({size}, {path.stat().st_size / 1e6:.2f} MB): ours {mine:.1f} ms, "
                 f"libvips {theirs:.1f} ms, ratio {ratio:.2f} (target <= {targets[fmt]}) {verdict}"
+            )
+            record(
+                "derivatives",
+                f"{fmt} thumb+medium / libvips",
+                round(ratio, 2),
+                target=f"<= {targets[fmt]}",
+                ok=ratio <= targets[fmt],
             )
 
 

@@ -27,6 +27,7 @@ import subprocess
 import time
 
 from bench.common import BIN, ROOT, BenchSite
+from bench.results import record
 from bench.upload import variant
 
 BURST = int(os.environ.get("BENCH_BURST", "100"))
@@ -256,6 +257,14 @@ def main() -> None:
         print(f"tasks/s drained:       {drained:.1f}")
         print(f"thumbnails/s rendered: {rendered:.1f} (uploads' thumb + medium, in-process)")
         print(f"ratio:                 {ratio:.2f} (target >= {TARGET}) {verdict}")
+        record("embedded_queue", "tasks/s drained", round(drained, 1), "/s")
+        record(
+            "embedded_queue",
+            "drained / rendered in-process",
+            round(ratio, 2),
+            target=f">= {TARGET}",
+            ok=ratio >= TARGET,
+        )
         if BEFORE:
             print(
                 f"before (1 s polling, prefetch 1, no DB reuse): {before:.1f} tasks/s, "

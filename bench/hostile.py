@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from PIL import Image
 
 from bench.common import ROOT
+from bench.results import record
 from tests import samples
 
 CHILD = r"""
@@ -172,6 +173,20 @@ def main() -> None:
                 f" UPLOAD_MAX_PIXELS"
             )
         print(f"  animated medium: + {animated_mb:.0f} MB (frames kept within a pixel budget)")
+        # Worker processes refuse renders that would not fit CELERY_WORKER_MAX_MEMORY_PER_CHILD
+        # from this estimate: it must cover what was measured.
+        from uploads.processing import RENDER_BASE_BYTES, RENDER_BYTES_PER_PIXEL
+
+        covered = all(ratio <= RENDER_BYTES_PER_PIXEL for ratio in worst.values())
+        covered = covered and idle_kb * 1024 <= RENDER_BASE_BYTES
+        print(
+            f"  worker render budget: {RENDER_BASE_BYTES / 2**20:.0f} MB +"
+            f" {RENDER_BYTES_PER_PIXEL} bytes per pixel: "
+            + ("covers every measured render" if covered else "TOO LOW for a measured render")
+        )
+        for family, ratio in sorted(worst.items()):
+            record("hostile", f"{family}: bytes per pixel decoded", round(ratio, 1), "B")
+        record("hostile", "animated medium: peak RSS +", round(animated_mb), "MB")
 
 
 if __name__ == "__main__":

@@ -235,6 +235,11 @@ def _chevereto() -> None:
     spec.loader.exec_module(module)
     figures = module.run()
     print("import_chevereto: " + ", ".join(f"{k} {v}" for k, v in figures.items()))
+    from bench.results import record
+
+    rows_per_s = figures["rows_per_s"]
+    assert isinstance(rows_per_s, int | float)
+    record("import", "import_chevereto rows/s", rows_per_s, "/s")
 
 
 def main() -> None:
@@ -269,6 +274,14 @@ def main() -> None:
             f"{deleted['files_deleted']:.0f} files deleted, rows left {deleted['rows_left']:.0f}, "
             f"files left {deleted['files_left']:.0f}; {_growth(deleted)}"
         )
+        from bench.results import record
+
+        ratio = round(import_rate / loop_rate, 2)
+        record("import", "import_folder files/s", round(import_rate, 1), "/s")
+        record("import", "import / upload loop", ratio, target=">= 0.8", ok=ratio >= 0.8)
+        seconds = round(deleted["seconds"], 1)
+        figure = f"delete {deleted['images']:.0f} uploads"
+        record("import", figure, seconds, "s", target="< 60", ok=seconds < 60)
     _chevereto()
 
 

@@ -27,7 +27,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import periodic_query  # noqa: E402
 from bench.dataset import bulk_images, setup_site  # noqa: E402
+from bench.results import record  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "40"))
 DEEP_PAGE = 500
@@ -44,16 +46,8 @@ def _get(client: Any, url: str, key: str) -> tuple[dict[str, Any], float, int]:
         elapsed = time.perf_counter() - started
     if response.status_code != 200:
         raise RuntimeError(f"GET {url}: {response.status_code} {response.content[:300]!r}")
-    # Not the list's: the key's last-used time, written at most once a minute
-    # (accounts.services), and the site settings, re-read when the process cache expires.
-    queries = [q for q in captured if not _periodic(q["sql"])]
+    queries = [q for q in captured if not periodic_query(q["sql"])]
     return response.json(), elapsed, len(queries)
-
-
-def _periodic(sql: str) -> bool:
-    return ("last_used_at" in sql and sql.startswith("UPDATE")) or (
-        '"chevereto_sitesettings"' in sql
-    )
 
 
 def _relative(next_url: str) -> str:
@@ -155,6 +149,10 @@ def main() -> None:
             f"p50 < 50 ms (worst {worst_p50:.1f} ms), "
             f"no more queries deep than on the first page: {'yes' if constant else 'NO'}"
         )
+        worst_ratio = round(worst_ratio, 2)
+        record("listing", "deep / first page", worst_ratio, target="<= 1.5", ok=worst_ratio <= 1.5)
+        record("listing", "worst p50", round(worst_p50, 1), "ms", target="< 50", ok=worst_p50 < 50)
+        record("listing", "queries constant", int(constant), target="1", ok=constant)
 
 
 if __name__ == "__main__":

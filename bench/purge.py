@@ -78,6 +78,11 @@ def purge(var: str) -> None:
     growth = (after - before) / 1024
     print(f"  peak memory {before / 1024:.0f} MB -> {after / 1024:.0f} MB (+{growth:.1f} MB)")
     print(f"  rows left: {Image.objects.count()}, files left: {files_left}")
+    from bench.results import record
+
+    figure = f"purge {deleted} expired uploads"
+    record("purge", figure, round(took, 1), "s", target="< 30", ok=took < 30)
+    record("purge", "peak RSS growth", round(growth, 1), "MB")
 
 
 def main() -> None:

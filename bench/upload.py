@@ -21,6 +21,7 @@ import requests
 from PIL import Image
 
 from bench.common import BenchSite, peak_rss_kb
+from bench.results import record
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "25"))
 
@@ -112,6 +113,10 @@ def main() -> None:
         print(f"  ratio: {m_ours / m_base:.2f} (target <= 1.30)")
         cost = auth_cost(site, key)
         print(f"api key authentication: {cost:.0f} us per call (target well under 1000)")
+        record("upload", "4 MB JPEG upload p50", round(m_ours * 1000, 1), "ms")
+        ratio = round(m_ours / m_base, 2)
+        record("upload", "upload / receive-and-write", ratio, target="<= 1.3", ok=ratio <= 1.3)
+        record("upload", "api key auth", round(cost), "us", target="< 1000", ok=cost < 1000)
 
         video = make_video(200)
         site.restart()
@@ -133,6 +138,8 @@ def main() -> None:
             f"200 MB video upload: {took:.1f} s; server peak memory {before / 1024:.0f} MB -> "
             f"{after / 1024:.0f} MB, +{(after - before) / 1024:.1f} MB (target < 64 MB)"
         )
+        growth = round((after - before) / 1024, 1)
+        record("upload", "200 MB video: peak RSS +", growth, "MB", target="< 64", ok=growth < 64)
     finally:
         site.stop()
 

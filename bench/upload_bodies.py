@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import requests
 
 from bench.common import BenchSite, peak_rss_kb
+from bench.results import record
 
 BODY_MB = 130
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
@@ -58,6 +59,7 @@ def measure(site: BenchSite, label: str, body: bytes, headers: dict[str, str]) -
         f"{before / 1024:.0f} -> {after / 1024:.0f} MB (+{(after - before) / 1024:.0f} MB); "
         f"temp files left: {len(leftovers)}"
     )
+    record("upload_bodies", f"{label}: peak RSS +", round((after - before) / 1024), "MB")
 
 
 def main() -> None:

@@ -21,10 +21,7 @@ def env_str(name: str, default: str = "") -> str:
     return os.environ.get(name, default)
 
 
-def env_bool(name: str, default: bool = False) -> bool:
-    raw = os.environ.get(name)
-    if raw is None:
-        return default
+def _parse_bool(name: str, raw: str) -> bool:
     value = raw.strip().lower()
     if value in _TRUE:
         return True
@@ -33,10 +30,7 @@ def env_bool(name: str, default: bool = False) -> bool:
     raise ImproperlyConfigured(f"{name} must be a boolean (1/0, true/false, yes/no), got {raw!r}")
 
 
-def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw.strip() == "":
-        return default
+def _parse_int(name: str, raw: str, *, minimum: int | None = None) -> int:
     try:
         value = int(raw.strip())
     except ValueError:
@@ -44,6 +38,18 @@ def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
     if minimum is not None and value < minimum:
         raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def env_bool(name: str, default: bool = False) -> bool:
+    raw = os.environ.get(name)
+    return default if raw is None else _parse_bool(name, raw)
+
+
+def env_int(name: str, default: int, *, minimum: int | None = None) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    return _parse_int(name, raw, minimum=minimum)
 
 
 def env_list(name: str, default: list[str] | None = None) -> list[str]:
@@ -109,12 +115,25 @@ def database_from_url(name: str, url: str) -> dict[str, object]:
         raise ImproperlyConfigured(
             f"{name} must look like postgres://user:password@host:5432/dbname, got {url!r}"
         )
-    options = dict(parse_qsl(parts.query))
-    conn_max_age = options.pop("conn_max_age", "60")
-    try:
-        max_age = int(conn_max_age)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name}: conn_max_age must be an integer") from None
+    options: dict[str, object] = dict(parse_qsl(parts.query))
+    pooled = _parse_bool(f"{name}: pool", str(options.pop("pool", "true")))
+    pool_size = _parse_int(
+        f"{name}: pool_max_size", str(options.pop("pool_max_size", "8")), minimum=1
+    )
+    conn_max_age = options.pop("conn_max_age", None)
+    if pooled:
+        # A pool per process (psycopg_pool, through Django): a request or a task borrows a
+        # connection and gives it back, instead of opening one (a PostgreSQL backend forked,
+        # authenticated) every time. Under gevent every request runs in a greenlet of its
+        # own, so without the pool no connection would ever be reused.
+        if conn_max_age is not None:
+            raise ImproperlyConfigured(f"{name}: conn_max_age applies only with pool=false")
+        max_age = 0
+        # Borrowed connections are checked first (CONN_HEALTH_CHECKS); a request that waits
+        # longer than `timeout` for one fails as a database that cannot be reached (503).
+        options["pool"] = {"min_size": 1, "max_size": pool_size, "timeout": 10}
+    else:
+        max_age = _parse_int(f"{name}: conn_max_age", str(conn_max_age or "60"), minimum=0)
     return {
         "ENGINE": engine,
         "NAME": db_name,

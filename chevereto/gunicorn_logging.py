@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from gunicorn.glogging import Logger
@@ -23,3 +24,11 @@ class RedactingLogger(Logger):
             if name.startswith("{") and isinstance(atoms[name], str):
                 atoms[name] = redact(atoms[name])
         return atoms
+
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        # A client that stopped reading is dropped after RESPONSE_SEND_TIMEOUT (a socket
+        # timeout): one line, not a traceback per slow client.
+        if isinstance(sys.exc_info()[1], TimeoutError):
+            self.warning("Dropped a client that stopped reading its response (send timeout)")
+            return
+        super().exception(msg, *args, **kwargs)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
 
+from chevereto.core.s3config import s3_client_config
 from chevereto.env import (
     database_from_url,
     env_bool,
@@ -37,10 +38,33 @@ for _proxy in TRUSTED_PROXIES:
         raise ImproperlyConfigured(
             f"TRUSTED_PROXIES: {_proxy!r} is not an IP address or CIDR range"
         ) from None
-if env_bool("SECURE_PROXY_SSL", False):
+_SECURE_PROXY_SSL = env_bool("SECURE_PROXY_SSL", False)
+if _SECURE_PROXY_SSL:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+
+# --- Security headers and cookies (chevereto.core.securityheaders adds CSP) ----------------
+# Cookies travel over https only when the site is served over https (always, behind a TLS
+# proxy); `make run` on http://127.0.0.1 keeps working with the defaults.
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", _SECURE_PROXY_SSL)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", SESSION_COOKIE_SECURE)
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Readable by scripts on purpose: the API docs send it back as X-CSRFToken (the pages read
+# the token from their forms). It is worthless without the HttpOnly session cookie.
+CSRF_COOKIE_HTTPONLY = False
+SESSION_COOKIE_AGE = env_int("SESSION_COOKIE_AGE", 14 * 86400, minimum=60)
+# Sent by SecurityMiddleware only on https requests (request.is_secure()).
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 365 * 86400, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = env_str("SECURE_REFERRER_POLICY", "same-origin")
+X_FRAME_OPTIONS = "DENY"
+# Where pages may load pictures and videos from besides this site: uploads may live on S3
+# or a CDN (add e.g. an http:// endpoint of a test bucket here).
+CSP_MEDIA_SOURCES = env_list("CSP_MEDIA_SOURCES", ["https:"])
 
 INSTALLED_APPS = [
     "dashboard.apps.DashboardAdminConfig",  # django.contrib.admin with the dashboard site
@@ -67,6 +91,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "chevereto.core.securityheaders.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "chevereto.core.clientip.ClientIPMiddleware",
     "chevereto.core.banmiddleware.BanMiddleware",
@@ -81,6 +106,8 @@ MIDDLEWARE = [
 ROOT_URLCONF = env_str("ROOT_URLCONF", "chevereto.urls")
 WSGI_APPLICATION = "chevereto.wsgi.application"
 AUTH_USER_MODEL = "accounts.User"
+# ModelBackend, hashing once on every failed login (no timing tells who has an account).
+AUTHENTICATION_BACKENDS = ["accounts.backends.LoginBackend"]
 LOGIN_URL = "/login"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/"
@@ -117,6 +144,11 @@ else:
                 "timeout": 20,
                 "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             },
+            # Kept open between the requests of a thread (sync and gthread workers): opening
+            # SQLite again (its pragmas) and closing it (a WAL checkpoint when it is the last
+            # connection) cost every request about 4 ms. The gevent worker still closes its
+            # connections after each request (chevereto/core/slowclients.py).
+            "CONN_MAX_AGE": 600,
             # A file, like the real thing: an in-memory test database locks whole tables
             # and ignores the busy timeout, so concurrent tests would see failures no
             # deployment can have.
@@ -141,6 +173,41 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.ScryptPasswordHasher",
     "accounts.hashers.CheveretoBcryptHasher",
 ]
+
+# --- Cache: the throttling counters (accounts/throttle.py) -------------------------------
+# Counters must be shared by every gunicorn worker (and every machine): Django's default,
+# a per-process memory cache, would give each worker its own count. Redis when CACHE_URL
+# names one; otherwise a table in the site's database, which every process already shares
+# and which needs no server (a file cache under var/ would not reach a second machine).
+# Its table is made by `migrate` (accounts migration 0003).
+CACHE_URL = env_str("CACHE_URL", "").strip()
+if CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "chv"),
+        }
+    }
+elif CACHE_URL:
+    raise ImproperlyConfigured(f"CACHE_URL must be a redis:// URL or empty, got {CACHE_URL!r}")
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "chevereto_cache",
+            "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "chv"),
+            "OPTIONS": {"MAX_ENTRIES": 100_000},
+        }
+    }
+# Login and API-key throttling (accounts/throttle.py, README "Throttling").
+LOGIN_FAILURES_PER_ACCOUNT = env_int("LOGIN_FAILURES_PER_ACCOUNT", 5, minimum=1)
+LOGIN_FAILURES_PER_ADDRESS = env_int("LOGIN_FAILURES_PER_ADDRESS", 20, minimum=1)
+API_KEY_FAILURES_PER_ADDRESS = env_int("API_KEY_FAILURES_PER_ADDRESS", 10, minimum=1)
+SIGNUP_EMAILS_PER_ADDRESS = env_int("SIGNUP_EMAILS_PER_ADDRESS", 10, minimum=1)
+THROTTLE_WINDOW = env_int("THROTTLE_WINDOW", 900, minimum=1)
+THROTTLE_LOCKOUT = env_int("THROTTLE_LOCKOUT", 60, minimum=1)
+THROTTLE_LOCKOUT_MAX = env_int("THROTTLE_LOCKOUT_MAX", 900, minimum=1)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env_str("TIME_ZONE", "UTC")
@@ -205,14 +272,23 @@ if S3_BUCKET:
         "default_acl": None,
         # Public buckets (or a CDN domain) serve files directly; private ones get signed URLs.
         "querystring_auth": env_bool("S3_QUERYSTRING_AUTH", True),
+        # Uploads never overwrite one another (If-None-Match: *); off for servers without it.
+        "conditional_writes": env_bool("S3_CONDITIONAL_WRITES", True),
+        # Bounded waits: a hung endpoint fails an upload in seconds, not minutes.
+        "client_config": s3_client_config(
+            addressing_style=env_str("S3_ADDRESSING_STYLE", "") or None,
+            connect_timeout=env_int("S3_CONNECT_TIMEOUT", 5, minimum=1),
+            read_timeout=env_int("S3_READ_TIMEOUT", 30, minimum=1),
+        ),
     }
     MEDIA_STORAGE: dict[str, object] = {
-        "BACKEND": "storages.backends.s3.S3Storage",
+        "BACKEND": "uploads.s3.MediaS3Storage",
         "OPTIONS": {k: v for k, v in _s3_options.items() if v is not None},
     }
 else:
     MEDIA_STORAGE = {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        # FileSystemStorage that removes what a failed write (a full disk) left behind.
+        "BACKEND": "uploads.localstorage.LocalStorage",
         "OPTIONS": {"location": str(MEDIA_ROOT), "base_url": MEDIA_URL},
     }
 STORAGES = {
@@ -231,6 +307,15 @@ Path(FILE_UPLOAD_TEMP_DIR).mkdir(parents=True, exist_ok=True)
 # per-user size limit from the dashboard is checked before the body is read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 160 * 1024 * 1024, minimum=1)
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
+# Slow clients (chevereto.core.slowclients, README "Web server and slow clients"): a body
+# must bring 64 KB every REQUEST_BODY_TIMEOUT seconds or it is answered 408; bodies up to
+# REQUEST_BODY_BUFFER_MAX are read in full before any view runs; WEB_APP_SLOTS requests per
+# web process run views at once; a response that makes no progress for
+# RESPONSE_SEND_TIMEOUT seconds is dropped.
+REQUEST_BODY_TIMEOUT = env_int("REQUEST_BODY_TIMEOUT", 20, minimum=1)
+REQUEST_BODY_BUFFER_MAX = env_int("REQUEST_BODY_BUFFER_MAX", 32 * 1024 * 1024, minimum=0)
+WEB_APP_SLOTS = env_int("WEB_APP_SLOTS", 8, minimum=1)
+RESPONSE_SEND_TIMEOUT = env_int("RESPONSE_SEND_TIMEOUT", 60, minimum=1)
 
 # Folders that imports created through the API or the dashboard may read (a management
 # command, run with shell access, may read any): import_folder paths and import_chevereto
@@ -246,6 +331,14 @@ UPLOAD_MAX_FRAMES = env_int("UPLOAD_MAX_FRAMES", 1000, minimum=1)
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://localhost//")
+REDIS_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+    "visibility_timeout": 3600,
+    # A Redis that accepts connections but never answers (a half-open connection, a hung
+    # server) must not hold an upload's enqueue forever: Redis answers in milliseconds,
+    # and the worker's own BRPOP returns every second.
+    "socket_timeout": 3,
+    "socket_connect_timeout": 2,
+}
 CELERY_QUEUE_DIR = VAR_DIR / "celery"
 if CELERY_BROKER_URL.startswith("filesystem://"):
     for _sub in ("out", "processed", "control"):
@@ -263,7 +356,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "polling_interval": 0.1,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_BROKER_TRANSPORT_OPTIONS
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -295,6 +388,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "social.tasks.fold_views",
         "schedule": float(env_int("FOLD_VIEWS_EVERY", 60, minimum=1)),
     },
+    # Derivatives whose task was lost (the broker was down at upload time) are queued again.
+    "requeue-missing-derivatives": {
+        "task": "uploads.tasks.requeue_missing_derivatives",
+        "schedule": float(env_int("DERIVATIVES_REQUEUE_EVERY", 300, minimum=1)),
+    },
     # Purges whose worker died (or whose enqueue found the broker down) carry on.
     "resume-purges": {
         "task": "moderation.tasks.purge_resume",
@@ -305,6 +403,31 @@ CELERY_BEAT_SCHEDULE = {
 # and the derivatives are then made on demand.
 CELERY_BROKER_CONNECTION_TIMEOUT = 2
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2}
+# Worker limits. A pool process whose resident memory passed this (KiB) after a task is
+# replaced by a fresh one; worker processes also refuse, before decoding, pictures whose
+# render would not fit in it (chevereto.celery). The default fits a render at the default
+# UPLOAD_MAX_PIXELS (README, "Worker limits"). 0: no limit.
+# How much lower than the web the worker's CPU priority is (0-19, `nice`): on one machine a
+# burst of uploads is answered first and its derivatives follow in the slack; anything
+# requested before the worker gets to it is made on demand (DESIGN §4).
+CELERY_WORKER_NICE = env_int("CELERY_WORKER_NICE", 10, minimum=0)
+if CELERY_WORKER_NICE > 19:
+    raise ImproperlyConfigured(f"CELERY_WORKER_NICE must be at most 19, got {CELERY_WORKER_NICE}")
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = (
+    env_int("CELERY_WORKER_MAX_MEMORY_PER_CHILD", 1536 * 1024, minimum=0) or None
+)
+# Seconds a derivative task may run: at the soft limit it is interrupted (and fails), at the
+# hard one its process is killed and replaced. The upload keeps working either way: its
+# derivatives are made on demand when first requested. A soft limit of 0 means none.
+# Celery sends a task's limits with it: web processes and workers must read the same values.
+DERIVATIVES_TIME_LIMIT = env_int("DERIVATIVES_TIME_LIMIT", 300, minimum=1)
+DERIVATIVES_SOFT_TIME_LIMIT = env_int("DERIVATIVES_SOFT_TIME_LIMIT", 240, minimum=0)
+CELERY_TASK_ANNOTATIONS = {
+    "uploads.tasks.generate_derivatives": {
+        "time_limit": DERIVATIVES_TIME_LIMIT,
+        "soft_time_limit": DERIVATIVES_SOFT_TIME_LIMIT or None,
+    }
+}
 
 # --- API -------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -337,6 +460,10 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api_v4.schema.close_bodies_hook",
+        "api_v4.schema.site_wide_responses_hook",
+        # Links between operations (create an album -> read/edit/delete it) for clients
+        # and for schemathesis' stateful phase.
+        "api_v4.schema_links.add_links_hook",
     ],
 }
 

@@ -7,6 +7,9 @@ from django.urls import include, path, re_path
 
 from chevereto.core.errors import api_not_found
 
+# A database that cannot be reached answers 503 (try again) wherever it is found out.
+handler500 = "chevereto.core.errors.server_error"
+
 urlpatterns = [
     path("dashboard/", admin.site.urls),
     path("", include("accounts.urls")),

@@ -35,6 +35,20 @@ class DashboardSite(admin.AdminSite):
             )
         super().register(model_or_iterable, admin_class, **options)
 
+    @property
+    def login_form(self) -> type:  # type: ignore[override]
+        # Throttled like /login (accounts.throttle); imported here, as the selectors below.
+        from accounts.forms import DashboardLoginForm
+
+        return DashboardLoginForm
+
+    def login(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        from accounts.views import throttled_response
+
+        response = super().login(request, extra_context)
+        context = getattr(response, "context_data", None) or {}
+        return throttled_response(response, context.get("form"))
+
     def index(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> TemplateResponse:

@@ -20,7 +20,7 @@ from django.core.files.storage import Storage
 from PIL import Image as PILImage
 
 from chevereto.core.formats import FORMATS
-from uploads.files import variant_file
+from uploads.files import typed, variant_file
 from uploads.models import Image
 
 # Extensions Chevereto writes, to (kind, MIME type). "jpeg" is an older spelling of jpg.
@@ -95,16 +95,24 @@ class _HashingReader:
     def tell(self) -> int:
         return self.handle.tell()
 
+    @property
+    def closed(self) -> bool:
+        # Asked by Django's File before an S3 storage reads it.
+        return self.handle.closed
 
-def copy_into(storage: Storage, source: str, name: str, *, want_md5: bool = False) -> CopiedFile:
+
+def copy_into(
+    storage: Storage, source: str, name: str, *, mime: str, want_md5: bool = False
+) -> CopiedFile:
     """Copy a file to the storage under exactly `name`, replacing a copy left by an
-    interrupted run."""
+    interrupted run; an S3 object carries `mime` and the disposition the site serves."""
     size = os.path.getsize(source)
     if storage.exists(name):
         storage.delete(name)
     with open(source, "rb") as handle:
         reader = _HashingReader(handle)
-        stored = storage.save(name, File(reader, name=name), max_length=255)  # type: ignore[arg-type]
+        content = typed(File(reader, name=name), mime=mime, filename=name.rsplit("/", 1)[-1])  # type: ignore[arg-type]
+        stored = storage.save(name, content, max_length=255)
     if stored != name:
         storage.delete(stored)
         raise OSError(f"the storage kept {stored} instead of {name}")
@@ -120,8 +128,9 @@ def picture_size(path: str) -> tuple[int, int]:
         return 0, 0
 
 
-def derivatives_to_copy(image: Image, root: str) -> dict[str, tuple[str, str]]:
-    """{variant: (storage name, source path)} of the derivatives found next to the original.
+def derivatives_to_copy(image: Image, root: str) -> dict[str, tuple[str, str, str]]:
+    """{variant: (storage name, source path, type)} of the derivatives found next to the
+    original.
 
     Looked for under the name this site gives them (which is Chevereto's); one written with
     another still-image extension (`.th.jpg` for `.th.jpeg`) is taken too, under our name,
@@ -135,6 +144,6 @@ def derivatives_to_copy(image: Image, root: str) -> dict[str, tuple[str, str]]:
         for name in (stored.name, *(f"{base}.{ext}" for ext in STILL_EXTENSIONS)):
             path = os.path.join(root, name)
             if safe_name(name) and os.path.isfile(path):
-                found[variant] = (stored.name, path)
+                found[variant] = (stored.name, path, stored.mime)
                 break
     return found

@@ -253,12 +253,12 @@ class ImageImporter:
             # Set provisionally so the medium's name can be found; corrected below.
             medium_width=1 if kind == "image" else 0,
         )
-        copied = copy_into(self.storage, source_path, name, want_md5=not image.md5)
+        copied = copy_into(self.storage, source_path, name, mime=image.mime, want_md5=not image.md5)
         image.size = copied.size
         image.md5 = image.md5 or copied.md5
         image.chain = Image.CHAIN_IMAGE
-        for variant, (target, path) in derivatives_to_copy(image, self.media).items():
-            derived = copy_into(self.storage, path, target)
+        for variant, (target, path, mime) in derivatives_to_copy(image, self.media).items():
+            derived = copy_into(self.storage, path, target, mime=mime)
             image.chain |= BITS[variant]
             w, h = picture_size(path)
             if variant == "thumb":

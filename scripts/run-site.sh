@@ -30,12 +30,8 @@ if [ "${CELERY_TASK_ALWAYS_EAGER:-0}" != "1" ]; then
 fi
 
 echo "Site: http://$HOST:$PORT/  (dashboard: http://$HOST:$PORT/dashboard/)"
-# The access log leaves out query strings (API V1 clients may send their key as ?key=) and
-# masks delete tokens and API keys in paths (chevereto.gunicorn_logging).
-"$BIN/gunicorn" chevereto.wsgi:application \
-  --bind "$HOST:$PORT" \
-  --workers "${WEB_CONCURRENCY:-2}" --threads "${GUNICORN_THREADS:-4}" \
-  --timeout 120 --access-logfile - --logger-class chevereto.gunicorn_logging.RedactingLogger \
-  --access-logformat '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss "%(a)s"' &
+# Every web-server setting (workers, timeouts, the redacting access log) lives in
+# chevereto/gunicorn_conf.py, read from the environment.
+HOST="$HOST" PORT="$PORT" "$BIN/gunicorn" -c chevereto/gunicorn_conf.py chevereto.wsgi:application &
 web_pid=$!
 wait "$web_pid"

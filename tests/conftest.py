@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 from django.conf import LazySettings
 from django.test import Client
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.models import User
 from accounts.services import api_key_create
@@ -15,6 +17,27 @@ from chevereto.core import bans
 from chevereto.core.bans import ip_bans_cache_known_empty, ip_bans_clear_cache
 from chevereto.core.models import SiteSettings
 from uploads.storage import storages_cache_known_empty
+
+# Property tests (hypothesis): a bounded, repeatable run in `make test`; `make fuzz`
+# (scripts/fuzz.sh) sets HYPOTHESIS_PROFILE=fuzz for many more, random examples. Tests
+# that cost a request per example bound themselves further (tests/api_v1/test_properties.py).
+hypothesis_settings.register_profile(
+    "bounded",
+    max_examples=100,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    print_blob=True,
+    # Each example runs inside the test's transaction and fixtures: that is the point.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+hypothesis_settings.register_profile(
+    "fuzz",
+    parent=hypothesis_settings.get_profile("bounded"),
+    max_examples=5000,
+    derandomize=False,
+)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "bounded"))
 
 
 @pytest.fixture(autouse=True)

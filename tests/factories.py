@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -12,6 +14,19 @@ from accounts.models import User
 from albums.models import Album
 from uploads.counters import album_counts_changed, image_counts_changed
 from uploads.models import Image
+from uploads.sources import Origin, SourceFile
+
+
+def source_file(path: Path, data: bytes, *, name: str, origin: str = Origin.FILE) -> SourceFile:
+    """`data` written to `path`, as an upload handler would hand it to the service."""
+    path.write_bytes(data)
+    return SourceFile(
+        path=str(path),
+        size=len(data),
+        md5=hashlib.md5(data).hexdigest(),
+        original_name=name,
+        origin=origin,
+    )
 
 
 def make_user(username: str, *, password: str = "pw-123456!", **fields: object) -> User:

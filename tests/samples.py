@@ -190,6 +190,15 @@ def undecodable_jpeg_bytes(width: int = 900, height: int = 700) -> bytes:
     return bytes(data)
 
 
+def undecodable_webp_bytes(width: int = 300, height: int = 200) -> bytes:
+    """A WebP whose headers are fine (it probes) but whose compressed data is damaged
+    (libwebp decodes all or nothing)."""
+    data = bytearray(webp_bytes(width, height))
+    for offset in range(40, len(data), 7):
+        data[offset] ^= 0x5A
+    return bytes(data)
+
+
 # --- Every kind of picture the probe accepts, for "every accepted image renders" ---------
 
 

@@ -77,6 +77,11 @@ class ImageAdmin(admin.ModelAdmin):
         path = image_viewer_path(obj)
         return format_html('<a href="{}">{}</a>', path, path)
 
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Uploads come in through the upload pipeline (files, derivatives, counters); a row
+        # typed into a form would have no file behind it.
+        return False
+
     def delete_model(self, request: HttpRequest, obj: Image) -> None:
         image_delete(image=obj)
 

@@ -33,7 +33,7 @@ from albums.services import (
     album_tree_delete,
 )
 from uploads.counters import image_counts_changed, images_moved
-from uploads.files import BITS, StoredFile, all_files
+from uploads.files import BITS, StoredFile, all_files, typed
 from uploads.locks import image_lock
 from uploads.models import Image
 from uploads.naming import random_name
@@ -156,9 +156,11 @@ def _existing_files(image: Image) -> list[StoredFile]:
     return [f for f in all_files(image) if image.has(BITS[f.variant])]
 
 
-def _copy(storage: DjangoStorage, source: str, target: str) -> str:
+def _copy(storage: DjangoStorage, source: str, target: str, *, mime: str) -> str:
     with storage.open(source, "rb") as handle:
-        return storage.save(target, handle, max_length=255)
+        # The copy is a new object: on S3 it carries the type and disposition again.
+        content = typed(handle, mime=mime, filename=target.rsplit("/", 1)[-1])
+        return storage.save(target, content, max_length=255)
 
 
 def _fresh_path(image: Image, storage: DjangoStorage) -> str:
@@ -204,7 +206,7 @@ def image_files_randomize(*, image_id: int, from_path: str | None = None) -> str
         try:
             for stored in old_files:
                 target = new_by_variant[stored.variant]
-                saved = _copy(storage, stored.name, target)
+                saved = _copy(storage, stored.name, target, mime=stored.mime)
                 copied.append(saved)
                 if saved != target:
                     raise OSError(f"storage renamed {target} to {saved}")

@@ -13,17 +13,21 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage as DjangoStorage
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 
 from chevereto.core.models import SiteSettings
 from uploads import processing
-from uploads.files import BITS, StoredFile, source_format, variant_file
+from uploads.files import BITS, StoredFile, source_format, typed, variant_file
 from uploads.locks import image_lock
 from uploads.models import Image
+from uploads.selectors import images_live
 from uploads.storage import storage_of
 
 log = logging.getLogger(__name__)
@@ -59,7 +63,8 @@ def _local_original(image: Image) -> Iterator[str]:
 
 
 def _put(storage: DjangoStorage, target: StoredFile, data: bytes) -> None:
-    stored = storage.save(target.name, ContentFile(data), max_length=255)
+    content = typed(ContentFile(data), mime=target.mime, filename=target.filename)
+    stored = storage.save(target.name, content, max_length=255)
     if stored != target.name:
         # Someone else wrote the same derivative meanwhile: keep theirs, drop ours.
         storage.delete(stored)
@@ -140,3 +145,54 @@ def image_derivatives_generate(*, image_id: int, only: set[str] | None = None) -
             Image.objects.filter(pk=image.pk).update(chain=F("chain").bitor(bits), **fields)
             image.refresh_from_db()
         return image
+
+
+# A file whose derivatives failed (undecodable, or over the task's time limit) fails again:
+# the sweep below leaves it alone for this long instead of queueing it every few minutes.
+# Kept in the shared cache (no schema change): losing it costs one more attempt, no more.
+_FAILED_FOR = 86400
+
+
+def _failed_key(image_id: int) -> str:
+    return f"derivatives-failed:{image_id}"
+
+
+def image_derivatives_failed(*, image_id: int) -> None:
+    """Remember that a worker could not make this upload's derivatives."""
+    cache.set(_failed_key(image_id), 1, _FAILED_FOR)
+
+
+def images_derivatives_requeue(
+    *,
+    older_than: timedelta = timedelta(minutes=5),
+    within: timedelta = timedelta(days=1),
+    limit: int = 500,
+) -> int:
+    """Queue the derivatives of recent uploads that still lack them; returns how many.
+
+    An upload made while the broker was down had its task dropped (the upload itself
+    succeeded). Run by beat, this queues it again once the broker is back. Uploads younger
+    than `older_than` are left to the task queued with them; those older than `within`
+    (undecodable files, which fail every time) are left to the on-demand path.
+    """
+    from uploads.services import enqueue_derivatives
+
+    now = timezone.now()
+    lacking = Q(chain=F("chain").bitand(~Image.CHAIN_THUMB)) | (
+        Q(medium_width__gt=0, kind=Image.Kind.IMAGE)
+        & Q(chain=F("chain").bitand(~Image.CHAIN_MEDIUM))
+    )
+    pending = (
+        images_live()
+        .filter(
+            lacking, chain__gt=0, created_at__gte=now - within, created_at__lte=now - older_than
+        )
+        .order_by("-pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    ids = list(pending)
+    failed = cache.get_many([_failed_key(pk) for pk in ids])
+    ids = [pk for pk in ids if _failed_key(pk) not in failed]
+    for pk in ids:
+        enqueue_derivatives(pk)
+    return len(ids)

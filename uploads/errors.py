@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class UploadError(Exception):
     def __init__(self, message: str, *, code: int, status: int = 400) -> None:
@@ -32,3 +34,19 @@ def too_big(limit: int) -> UploadError:
     """The one "file too big" answer, wherever the size is found out."""
     mb = limit / (1024 * 1024)
     return UploadError(f"File too big - max {mb:g} MB", code=CODE_INVALID, status=413)
+
+
+def storage_failed(exc: BaseException) -> UploadError:
+    """The answer when the storage refused a write: the upload was not kept.
+
+    A full disk (or quota) is 507, which retrying soon will not fix; anything else (a
+    read-only or unmounted disk, an S3 endpoint answering 5xx or not at all) is 503, worth
+    a retry later.
+    """
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return UploadError("The storage is full: the upload was not saved", code=507, status=507)
+    return UploadError(
+        "The storage is unavailable: the upload was not saved, try again later",
+        code=503,
+        status=503,
+    )

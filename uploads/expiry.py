@@ -12,13 +12,25 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from uploads.counters import image_counts_changed
-from uploads.files import all_files
+from uploads.files import BITS, all_files
 from uploads.models import Image
 from uploads.storage import storage_by_id
 
 log = logging.getLogger(__name__)
+# The name a row has while its upload reserves it (services: file naming by id).
+RESERVED_SUFFIX = ".pending"
 # Only the fields all_files() needs: purging reads thousands of rows.
-_FILE_FIELDS = ("pk", "path", "kind", "mime", "medium_width", "user_id", "album_id", "storage_id")
+_FILE_FIELDS = (
+    "pk",
+    "path",
+    "kind",
+    "mime",
+    "medium_width",
+    "user_id",
+    "album_id",
+    "storage_id",
+    "chain",
+)
 
 
 def _delete_files(names: list[str], storage_ids: list[int | None] | None = None) -> int:
@@ -72,8 +84,16 @@ def images_purge_expired(
 @dataclass
 class ReconcileReport:
     orphan_files: list[str] = field(default_factory=list)
+    # (upload pk, file name): the original, or a derivative its row says was made.
     missing_files: list[tuple[int, str]] = field(default_factory=list)
+    # Rows an upload reserved (file naming by id) and never completed: the database went
+    # away before the failed upload could delete its reservation.
+    stale_reservations: list[int] = field(default_factory=list)
     deleted: int = 0
+
+    @property
+    def clean(self) -> bool:
+        return not (self.orphan_files or self.missing_files or self.stale_reservations)
 
 
 def _walk(storage: Storage, folder: str) -> Iterator[str]:
@@ -82,6 +102,14 @@ def _walk(storage: Storage, folder: str) -> Iterator[str]:
         yield f"{folder}/{name}"
     for sub in dirs:
         yield from _walk(storage, f"{folder}/{sub}")
+
+
+def _walk_images(storage: Storage) -> Iterator[str]:
+    # Not `exists("images")`: on S3 a folder is only a prefix, and no object has its name.
+    try:
+        yield from _walk(storage, "images")
+    except FileNotFoundError:  # local storage without any upload yet
+        return
 
 
 def storage_reconcile(
@@ -95,30 +123,37 @@ def storage_reconcile(
     """
     storage = default_storage
     report = ReconcileReport()
+    cutoff = timezone.now() - grace
     expected: set[str] = set()
-    originals: dict[str, int] = {}
+    required: dict[str, int] = {}
     on_default = Image.objects.filter(storage__isnull=True)
-    for image in on_default.only(*_FILE_FIELDS).iterator(chunk_size=2000):
+    for image in on_default.only(*_FILE_FIELDS, "created_at").iterator(chunk_size=2000):
+        if image.chain == 0 and image.path.endswith(RESERVED_SUFFIX):
+            if image.created_at <= cutoff:
+                report.stale_reservations.append(image.pk)
+            continue
         for stored in all_files(image):
             expected.add(stored.name)
-        originals[image.path] = image.pk
+            # The original always; a derivative once the row says it was made.
+            if stored.variant == "image" or image.chain & BITS[stored.variant]:
+                required[stored.name] = image.pk
     present: set[str] = set()
-    if storage.exists("images"):
-        cutoff = timezone.now() - grace
-        for name in _walk(storage, "images"):
-            present.add(name)
-            if name in expected:
-                continue
-            try:
-                modified = storage.get_modified_time(name)
-            except (NotImplementedError, OSError):
-                modified = None
-            if modified is not None and modified > cutoff:
-                continue
-            report.orphan_files.append(name)
+    for name in _walk_images(storage):
+        present.add(name)
+        if name in expected:
+            continue
+        try:
+            modified = storage.get_modified_time(name)
+        except (NotImplementedError, OSError):
+            modified = None
+        if modified is not None and modified > cutoff:
+            continue
+        report.orphan_files.append(name)
     report.missing_files = sorted(
-        (pk, path) for path, pk in originals.items() if path not in present
+        (pk, name) for name, pk in required.items() if name not in present
     )
     if delete and report.orphan_files:
         report.deleted = _delete_files(report.orphan_files)
+    if delete and report.stale_reservations:
+        Image.objects.filter(pk__in=report.stale_reservations, chain=0).delete()
     return report

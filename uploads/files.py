@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 from chevereto.core.formats import FORMAT_BY_MIME
+from chevereto.core.securityheaders import media_object_parameters
 from uploads.models import Image
 from uploads.naming import derivative_name
 from uploads.processing import output_format
 
 VIDEO_STILL = ("jpeg", "image/jpeg")
+T = TypeVar("T")
 
 Variant = str  # "image" | "thumb" | "medium" | "frame"
 MARKERS = {"thumb": "th", "medium": "md", "frame": "fr"}
@@ -78,3 +81,11 @@ def parse_derivative(filename: str) -> tuple[str, Variant] | None:
         if marker == mark and stem:
             return stem, variant
     return None
+
+
+def typed(content: T, *, mime: str, filename: str) -> T:
+    """`content` marked with the type and disposition its stored object must carry, from
+    the upload's row: an S3 bucket (uploads.s3) then serves it as the site would, instead
+    of guessing from the name. Local storage ignores the mark."""
+    content.object_parameters = media_object_parameters(mime=mime, filename=filename)  # type: ignore[attr-defined]
+    return content

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
 import os
 import re
 import warnings
@@ -330,6 +331,8 @@ def _probe_video(path: str, fmt: str, limits: Limits) -> Probe:
             if not streams:
                 raise CorruptFile("Invalid video: no video stream")
             stream = streams[0]
+            if stream.codec_context is None:
+                raise CorruptFile("Invalid video: unknown video codec")
             width, height = stream.codec_context.width, stream.codec_context.height
             duration: float | None = None
             if stream.duration is not None and stream.time_base is not None:
@@ -337,12 +340,23 @@ def _probe_video(path: str, fmt: str, limits: Limits) -> Probe:
             elif container.duration is not None:
                 duration = container.duration / av.time_base
             frames = stream.frames or 0
+            if not width or not height:
+                raise CorruptFile("Invalid video: no picture size")
+            if width * height > limits.max_pixels:
+                raise TooManyPixels(f"Video too large: {width}x{height} pixels")
+            first = _first_frame(container, stream)
     except av.FFmpegError as exc:
         raise CorruptFile(f"Invalid video: {_clean(exc, path)}") from None
-    if not width or not height:
-        raise CorruptFile("Invalid video: no picture size")
-    if width * height > limits.max_pixels:
-        raise TooManyPixels(f"Video too large: {width}x{height} pixels")
+    if first is None:
+        # Nothing to show, and no frame for the poster (.fr): not a video anyone can watch.
+        raise CorruptFile("Invalid video: no decodable frame")
+    if (first.width, first.height) != (width, height) and first.width * first.height:
+        # The container's header lied about the size: the pictures are what a player shows.
+        width, height = first.width, first.height
+        if width * height > limits.max_pixels:
+            raise TooManyPixels(f"Video too large: {width}x{height} pixels")
+    if duration is not None and not (math.isfinite(duration) and 0 <= duration < _MAX_DURATION):
+        duration = None  # a header claiming centuries: unknown, rather than a lie
     return Probe(
         kind=spec.kind,
         format=fmt,
@@ -355,6 +369,30 @@ def _probe_video(path: str, fmt: str, limits: Limits) -> Probe:
         channels=3,
         duration=duration,
     )
+
+
+# Packets read for a video's first picture: a codec needs a few before its first frame,
+# and a file that gives none within these is not worth more of the request's time.
+_FIRST_FRAME_PACKETS = 64
+_MAX_DURATION = 366 * 24 * 3600.0
+
+
+def _first_frame(container: Any, stream: Any) -> Any:
+    """The first decodable picture of `stream`, or None (its size was checked already).
+
+    One frame is decoded inside the request: a container can hold a stream with no frame
+    or frames its codec cannot decode, and an upload nobody can play must be refused here.
+    """
+    stream.thread_type = "NONE"
+    for count, packet in enumerate(container.demux(stream)):
+        if count >= _FIRST_FRAME_PACKETS:
+            return None
+        try:
+            for frame in packet.decode():
+                return frame
+        except av.FFmpegError:
+            continue  # a damaged packet; a later key frame may still decode
+    return None
 
 
 def _setting(name: str, default: int) -> int:

@@ -20,17 +20,21 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import av
 import pillow_heif
-from PIL import Image, ImageCms, ImageMath, ImageSequence
+from PIL import Image, ImageCms, ImageFile, ImageMath, ImageSequence
 
 from chevereto.core.formats import DERIVATIVE_OUTPUT, PILLOW_FORMAT
 
 pillow_heif.register_heif_opener()
 # Pillow only warns between MAX_IMAGE_PIXELS and twice that: a warning is not a limit.
 warnings.simplefilter("error", Image.DecompressionBombWarning)
+# A damaged JPEG, PNG or GIF whose headers were fine (the probe accepted it) is drawn as far
+# as its data goes, as browsers draw it, instead of leaving its upload without a thumb.
+# Pixel limits are checked before any decoding all the same.
+ImageFile.LOAD_TRUNCATED_IMAGES = True
 
 Source = str | bytes | BinaryIO
 
@@ -77,6 +81,17 @@ def _clean(exc: BaseException, source: object = None) -> str:
     if isinstance(source, str) and source:
         text = text.replace(source, "the file").replace(os.path.basename(source), "the file")
     return _PATH.sub("the file", text)[:200]
+
+
+# What one render costs (bench/hostile.py): a base, and per pixel of the original about
+# 4.3 bytes (7.4 for HEIC/AVIF); 8 keeps every format inside the budget.
+RENDER_BASE_BYTES = 100 * 1024 * 1024
+RENDER_BYTES_PER_PIXEL = 8
+
+
+def pixels_within(memory_kib: int) -> int:
+    """The largest picture (in pixels) whose render fits in `memory_kib` KiB."""
+    return max(1, (memory_kib * 1024 - RENDER_BASE_BYTES) // RENDER_BYTES_PER_PIXEL)
 
 
 def _check_pixels(size: tuple[int, int]) -> None:
@@ -404,6 +419,24 @@ def render_image_derivatives(
     return ImageDerivatives(thumb=thumb, medium=medium)
 
 
+# Formats whose damage past the headers neither the probe sees nor the renderer survives
+# (their decoders give all or nothing), and the largest picture decoded in the request to
+# find out: a few tens of milliseconds. Larger ones are left to the worker.
+VERIFIED_FORMATS = frozenset({"webp", "avif", "heic"})
+VERIFY_MAX_PIXELS = 16_000_000
+
+
+def verify_decodable(path: str, *, source_format: str, pixels: int) -> None:
+    """Decode a small WebP, AVIF or HEIC once; raises ProcessingError if it cannot be."""
+    if source_format not in VERIFIED_FORMATS or pixels > VERIFY_MAX_PIXELS:
+        return
+    try:
+        with _open(path, source_format) as im:
+            im.load()
+    except _DECODE_ERRORS as exc:
+        raise ProcessingError(f"cannot decode image: {_clean(exc, path)}") from None
+
+
 def resize_to_width(source: Source, *, source_format: str, width: int) -> Rendition:
     """The original at `width` (aspect kept, orientation applied), in its own format."""
     pil_format, mime, extension = output_format(source_format)
@@ -424,6 +457,32 @@ def resize_to_width(source: Source, *, source_format: str, width: int) -> Rendit
     return Rendition(data, still.width, still.height, mime, extension)
 
 
+# Frames decoded looking for the poster: enough for several seconds of any real video,
+# and a bound on the work a file whose timestamps never reach the target can cause.
+_MAX_POSTER_FRAMES = 2000
+
+
+def _frame_at(container: Any, stream: Any, wanted: float) -> Any:
+    """The first frame at or after `wanted` seconds (from where the container stands), or
+    the last one decoded when the stream ends (or the bound is reached) before it."""
+    if wanted and stream.time_base is not None:
+        target = int(wanted / stream.time_base)
+        try:
+            container.seek(target, stream=stream, backward=True, any_frame=False)
+        except (av.FFmpegError, OverflowError):
+            return None
+    picture = None
+    try:
+        for count, frame in enumerate(container.decode(stream)):
+            picture = frame
+            if frame.time is None or frame.time >= wanted or count >= _MAX_POSTER_FRAMES:
+                break
+    except av.FFmpegError:
+        if picture is None:
+            raise
+    return picture
+
+
 def render_video_frame(path: str, *, at_fraction: float = 0.25) -> Rendition:
     """A JPEG of the video's frame at `at_fraction` of its duration (Chevereto's .fr.jpeg)."""
     try:
@@ -435,19 +494,21 @@ def render_video_frame(path: str, *, at_fraction: float = 0.25) -> Rendition:
                 duration = float(stream.duration * stream.time_base)
             elif container.duration is not None:
                 duration = container.duration / av.time_base
-            if duration and stream.time_base is not None:
-                target = int(duration * at_fraction / stream.time_base)
-                container.seek(target, stream=stream, backward=True, any_frame=False)
-            picture = None
-            wanted = duration * at_fraction if duration else 0
-            for frame in container.decode(stream):
-                picture = frame
-                if frame.time is None or frame.time >= wanted:
-                    break
+            context = stream.codec_context
+            if context is None:
+                raise ProcessingError("the video's codec is unknown")
+            _check_pixels((context.width, context.height))
+            wanted = duration * at_fraction if duration and math.isfinite(duration) else 0
+            picture = _frame_at(container, stream, wanted)
+            if picture is None and wanted:
+                # The header's duration was a lie (nothing at that time): the first frame.
+                container.seek(0, stream=stream, backward=True, any_frame=False)
+                picture = _frame_at(container, stream, 0)
             if picture is None:
                 raise ProcessingError("the video has no decodable frame")
+            _check_pixels((picture.width, picture.height))
             image = picture.to_image().convert("RGB")
-    except av.FFmpegError as exc:
+    except (av.FFmpegError, Image.DecompressionBombError) as exc:
         raise ProcessingError(f"cannot decode video: {_clean(exc, path)}") from None
     except IndexError as exc:
         raise ProcessingError("the video has no video stream") from exc

@@ -26,6 +26,7 @@ from accounts.models import User
 from chevereto.core.models import SiteSettings
 from uploads import policy, processing
 from uploads.errors import CODE_INVALID, CODE_UNSUPPORTED, UploadError
+from uploads.files import typed
 from uploads.services import _probe_accepted
 from uploads.sources import SourceFile
 
@@ -131,7 +132,10 @@ def profile_image_set(*, user: User, kind: str, source: SourceFile) -> User:
         )
     rendered = _render(source, kind=kind, fmt=info.format)
     name = f"{_FOLDERS[kind]}{secrets.token_hex(16)}.{rendered.extension}"
-    stored = default_storage.save(name, ContentFile(rendered.data), max_length=255)
+    content = typed(
+        ContentFile(rendered.data), mime=profile_image_mime(name), filename=name.rsplit("/")[-1]
+    )
+    stored = default_storage.save(name, content, max_length=255)
     try:
         _replace(user=user, kind=kind, new_name=stored)
     except BaseException:

@@ -11,11 +11,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from albums.models import Album
-from albums.selectors import album_path
+from albums.selectors import album_path, viewer_from_request
 from chevereto.core.encoding import encode_id
 from uploads.files import StoredFile, variant_file
 from uploads.models import Image
-from uploads.selectors import image_short_path, image_slug, image_tag_names
+from uploads.selectors import album_cover_for, image_short_path, image_slug, image_tag_names
 
 DATE_FORMAT = "%Y-%m-%d %H:%M:%S"
 
@@ -253,7 +253,7 @@ def album_representation(album: Album, request: HttpRequest) -> dict[str, object
     listings `select_related("owner", "parent", "cover")` so a page costs no query per
     album. The password hash is never shown; `password` says only whether one is set."""
     url = Urls(request)
-    cover = album.cover
+    cover = album_cover_for(viewer=viewer_from_request(request), album=album)
     thumb = variant_file(cover, "thumb") if cover is not None else None
     return {
         "id_encoded": encode_id(album.pk),

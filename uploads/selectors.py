@@ -150,6 +150,21 @@ def image_file_visible_to(*, viewer: Viewer, image: Image) -> bool:
     return _sees_all_of(viewer=viewer, image=image) or _open_to_others(image)
 
 
+def album_cover_for(*, viewer: Viewer, album: Album) -> Image | None:
+    """The album's cover as a card or an API answer may show it to this viewer: only when
+    the viewer may fetch the cover's files, so a public album never shows others a cover
+    awaiting moderation, and nobody an expired one.
+
+    Reads `album.cover` and `album.owner` (listings join both); the cover is the owner's
+    upload in practice, so its uploader is taken from the joined owner, not a query."""
+    cover = album.cover
+    if cover is None:
+        return None
+    if cover.user_id == album.owner_id:
+        Image.user.field.set_cached_value(cover, album.owner)
+    return cover if image_file_visible_to(viewer=viewer, image=cover) else None
+
+
 def image_for_delete_link(*, encoded: str) -> Image | None:
     """The upload a delete link points at, whatever its visibility: the 48-hex token (checked
     by the caller with `uploads.services.image_delete_token_valid`) is the uploader's

@@ -41,6 +41,7 @@ from django.utils.http import http_date, parse_http_date_safe
 from django.views.decorators.http import require_safe
 
 from albums.selectors import GUEST, viewer_from_request
+from chevereto.core.securityheaders import media_headers, media_object_parameters
 from uploads.derivatives import DerivativeFailed, image_derivatives_generate
 from uploads.files import BITS, StoredFile, variant_file
 from uploads.models import Image
@@ -58,6 +59,21 @@ _MAX_DIGITS = 18
 
 def _is_local(storage: DjangoStorage) -> bool:
     return storage_is_local(storage)
+
+
+def _remote_url(storage: DjangoStorage, name: str, *, mime: str) -> str:
+    """The storage's URL of a file. A signed S3 URL also tells S3 the type and disposition
+    to answer with (from the row), so objects written before they carried that metadata,
+    or copied in by other tools, are never served as a guessed type. Unsigned URLs (public
+    buckets, a CDN) cannot carry overrides: there the object's own metadata applies."""
+    if getattr(storage, "querystring_auth", False) and not getattr(storage, "custom_domain", None):
+        params = media_object_parameters(mime=mime, filename=name.rsplit("/", 1)[-1])
+        overrides = {
+            "ResponseContentType": params["ContentType"],
+            "ResponseContentDisposition": params["ContentDisposition"],
+        }
+        return storage.url(name, parameters=overrides)  # type: ignore[call-arg]
+    return storage.url(name)
 
 
 def _ensure_exists(image: Image, stored: StoredFile) -> tuple[Image, StoredFile]:
@@ -92,7 +108,6 @@ def _cache_headers(response: HttpResponse, cache: str, etag: str, modified: date
     response["Cache-Control"] = cache
     response["ETag"] = etag
     response["Last-Modified"] = http_date(modified.timestamp())
-    response["X-Content-Type-Options"] = "nosniff"
     response["Accept-Ranges"] = "bytes"
 
 
@@ -172,7 +187,7 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
     # The row says where its files are now: during a storage migration, readers follow it.
     storage = storage_of(image)
     if not _is_local(storage):
-        return HttpResponseRedirect(storage.url(stored.name))
+        return HttpResponseRedirect(_remote_url(storage, stored.name, mime=stored.mime))
     full = storage.path(stored.name)
     try:
         handle = open(full, "rb")  # noqa: SIM115 - FileResponse closes it
@@ -185,6 +200,7 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
         handle.close()
         response: HttpResponse = HttpResponseNotModified()
         _cache_headers(response, cache, etag, modified)
+        media_headers(response, mime=stored.mime, filename=stored.filename)
         return response
     wanted = (
         _byte_range(request.META.get("HTTP_RANGE", ""), size)
@@ -198,6 +214,7 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
         handle.close()
         response = HttpResponse(status=416)
         response["Content-Range"] = f"bytes */{size}"
+        media_headers(response, mime=stored.mime, filename=stored.filename)
         return response
     if wanted is None:
         response = FileResponse(handle, content_type=stored.mime)
@@ -211,6 +228,8 @@ def serve_file(request: HttpRequest, path: str) -> HttpResponse:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
         response["Content-Length"] = str(end - start + 1)
     _cache_headers(response, cache, etag, modified)
+    # Served as the row's type, never guessed from the name, and never as a document.
+    media_headers(response, mime=stored.mime, filename=stored.filename)
     return response
 
 
@@ -229,7 +248,9 @@ def serve_profile_file(request: HttpRequest, path: str) -> HttpResponse:
         raise Http404("No such file")
     # Profile images stay on the default storage (see uploads/storage_migration.py).
     if not _is_local(default_storage):
-        return HttpResponseRedirect(default_storage.url(name))
+        return HttpResponseRedirect(
+            _remote_url(default_storage, name, mime=profile_image_mime(name))
+        )
     try:
         handle = open(default_storage.path(name), "rb")  # noqa: SIM115 - FileResponse closes it
     except FileNotFoundError:
@@ -245,4 +266,5 @@ def serve_profile_file(request: HttpRequest, path: str) -> HttpResponse:
         response = FileResponse(handle, content_type=profile_image_mime(name))
         response["Content-Length"] = str(stat.st_size)
     _cache_headers(response, cache, etag, modified)
+    media_headers(response, mime=profile_image_mime(name), filename=os.path.basename(name))
     return response

@@ -19,11 +19,13 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.core.files.storage import FileSystemStorage, default_storage
 from django.core.files.storage import Storage as DjangoStorage
+from django.core.files.storage import default_storage
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from chevereto.core.s3config import s3_client_config
+from uploads.localstorage import LocalStorage
 from uploads.models import Image, Storage
 
 # How long a process trusts its cached view of the storage rows.
@@ -68,9 +70,9 @@ def storages_cache_known_empty() -> None:
 def storage_backend(row: Storage) -> DjangoStorage:
     """A Django storage for this row's settings (a new object: callers cache it)."""
     if row.kind == Storage.Kind.LOCAL:
-        backend: DjangoStorage = FileSystemStorage(location=row.folder, base_url="/")
+        backend: DjangoStorage = LocalStorage(location=row.folder, base_url="/")
     else:
-        from storages.backends.s3 import S3Storage
+        from uploads.s3 import MediaS3Storage
 
         options: dict[str, object] = {
             "bucket_name": row.bucket,
@@ -87,6 +89,8 @@ def storage_backend(row: Storage) -> DjangoStorage:
             options["region_name"] = row.region
         if row.addressing_style:
             options["addressing_style"] = row.addressing_style
+        # Bounded waits and retries (django-storages reads the addressing style from here).
+        options["client_config"] = s3_client_config(addressing_style=row.addressing_style or None)
         # Blank credentials: django-storages falls back to AWS_S3_ACCESS_KEY_ID /
         # AWS_ACCESS_KEY_ID settings, then boto3's own chain (environment, instance role).
         if row.access_key_id:
@@ -97,7 +101,7 @@ def storage_backend(row: Storage) -> DjangoStorage:
             parts = urlsplit(row.public_url)
             options["custom_domain"] = (parts.netloc + parts.path).rstrip("/")
             options["url_protocol"] = f"{parts.scheme or 'https'}:"
-        backend = S3Storage(**options)
+        backend = MediaS3Storage(**options)
     backend.storage_id = row.pk  # type: ignore[attr-defined]
     return backend
 

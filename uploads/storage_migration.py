@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 from django.core.files.storage import Storage as DjangoStorage
 
-from uploads.files import BITS, StoredFile, all_files
+from uploads.files import BITS, StoredFile, all_files, typed
 from uploads.locks import image_lock
 from uploads.models import Image, Storage
 from uploads.storage import default_storage_kind, storage_by_id, storage_of
@@ -157,7 +157,8 @@ def _copy_verified(
         target.delete(stored.name)
     with source.open(stored.name, "rb") as handle:
         reader = _HashingReader(handle)
-        saved = target.save(stored.name, File(reader, name=stored.name), max_length=255)  # type: ignore[arg-type]
+        content = typed(File(reader, name=stored.name), mime=stored.mime, filename=stored.filename)  # type: ignore[arg-type]
+        saved = target.save(stored.name, content, max_length=255)
     if saved != stored.name:
         target.delete(saved)
         raise StorageMigrationError(f"the target stored {stored.name} as {saved}")

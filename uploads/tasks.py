@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import logging
 
+from boto3.exceptions import S3UploadFailedError
 from botocore.exceptions import BotoCoreError, ClientError
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded, TimeLimitExceeded, WorkerLostError
+from celery.signals import task_failure
 
-from uploads.derivatives import DerivativeFailed, image_derivatives_generate
+from uploads.derivatives import (
+    DerivativeFailed,
+    image_derivatives_failed,
+    image_derivatives_generate,
+)
 
 log = logging.getLogger(__name__)
 
@@ -15,8 +22,9 @@ log = logging.getLogger(__name__)
 @shared_task(
     bind=True,
     acks_late=True,
-    # Storage that is briefly unreachable (disk, network, S3) is worth another try.
-    autoretry_for=(OSError, BotoCoreError, ClientError),
+    # Storage that is briefly unreachable (disk, network, S3) is worth another try. An S3
+    # write that failed after its own retries raises boto3's S3UploadFailedError.
+    autoretry_for=(OSError, BotoCoreError, ClientError, S3UploadFailedError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=5,
@@ -29,6 +37,43 @@ def generate_derivatives(self: object, image_id: int) -> None:
     except DerivativeFailed as exc:
         # A file that cannot be decoded will not decode on a retry either.
         log.warning("derivatives of image %s failed: %s", image_id, exc)
+        image_derivatives_failed(image_id=image_id)
+    except SoftTimeLimitExceeded:
+        # Interrupted cleanly (what it had begun is undone on the way out): the upload stays
+        # usable and whatever is requested is made on demand. One line, not a traceback.
+        log.warning(
+            "derivatives of image %s stopped at the soft time limit (SoftTimeLimit)", image_id
+        )
+        image_derivatives_failed(image_id=image_id)
+
+
+@task_failure.connect
+def _derivatives_killed(
+    sender: object = None,
+    *,
+    exception: BaseException | None = None,
+    args: tuple | None = None,
+    **_: object,
+) -> None:
+    """A run killed at its hard time limit runs no code on the way out: the worker's main
+    process reports it here, and it is remembered as a failure like any other, so beat's
+    sweep does not queue it again every few minutes (each time for the whole limit)."""
+    if getattr(sender, "name", None) != generate_derivatives.name:
+        return
+    if isinstance(exception, TimeLimitExceeded | WorkerLostError) and args:
+        log.warning("derivatives of image %s: the run was killed (%r)", args[0], exception)
+        image_derivatives_failed(image_id=int(args[0]))
+
+
+@shared_task(acks_late=True, soft_time_limit=120, time_limit=180)
+def requeue_missing_derivatives() -> int:
+    """Run by beat: queue again the derivatives of uploads made while the broker was down."""
+    from uploads.derivatives import images_derivatives_requeue
+
+    queued = images_derivatives_requeue()
+    if queued:
+        log.info("queued the missing derivatives of %s uploads", queued)
+    return queued
 
 
 @shared_task(acks_late=True, soft_time_limit=600, time_limit=660)
@@ -45,7 +90,7 @@ def purge_expired() -> int:
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(OSError, BotoCoreError, ClientError),
+    autoretry_for=(OSError, BotoCoreError, ClientError, S3UploadFailedError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=5,
@@ -70,7 +115,7 @@ DELETE_BATCH = 200
 @shared_task(
     bind=True,
     acks_late=True,
-    autoretry_for=(OSError, BotoCoreError, ClientError),
+    autoretry_for=(OSError, BotoCoreError, ClientError, S3UploadFailedError),
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=5,

@@ -20,6 +20,7 @@ from django.utils.datastructures import MultiValueDict
 from rest_framework import exceptions
 
 from chevereto.core.encoding import InvalidEncodedId, decode_id
+from chevereto.core.slowclients import RequestBodyTimeout
 from uploads import params, sources
 from uploads.errors import CODE_EMPTY_SOURCE, CODE_INVALID, UploadError, too_big
 from uploads.params import (
@@ -162,6 +163,8 @@ def body_error(exc: Exception) -> UploadError | None:
         return UploadError(f"Invalid request body: {exc.detail}", code=CODE_INVALID)
     if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
         return UploadError("Request body too big", code=CODE_INVALID, status=413)
+    if isinstance(exc, RequestBodyTimeout):
+        return UploadError(str(exc), code=408, status=408)
     return None
 
 

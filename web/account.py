@@ -122,14 +122,18 @@ def settings_profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def settings_account(request: HttpRequest) -> HttpResponse:
-    form = AccountForm(request.POST, user=request.user, prefix="account")
-    return _section_post(
+    form = AccountForm(request.POST, user=request.user, request=request, prefix="account")
+    response = _section_post(
         request,
         section="account",
         form=form,
         fields_of=lambda data: {"email": data["email"]},
         done="Your email has been changed.",
     )
+    if form.lockout is not None:
+        response.status_code = 429
+        response["Retry-After"] = str(form.lockout.retry_after)
+    return response
 
 
 @login_required

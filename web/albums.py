@@ -176,7 +176,7 @@ def album_page(request: HttpRequest, token: str) -> HttpResponse:
         "cards": image_cards(page.items, show_nsfw=show_nsfw),
         "page": page,
         "tabs": sort_links(request, IMAGE_SORT_LABELS, page.sort),
-        "album_cards": album_cards(children[:SUB_PREVIEW], show_nsfw=show_nsfw),
+        "album_cards": album_cards(children[:SUB_PREVIEW], viewer=viewer, show_nsfw=show_nsfw),
         "more_children": len(children) > SUB_PREVIEW,
         "liked": likes_it(user=request.user, album_id=album.pk),
         "empty": "No uploads in this album yet.",
@@ -205,7 +205,9 @@ def album_sub(request: HttpRequest, token: str) -> HttpResponse:
     page = page_of(request, children, sorts=SUB_SORTS, default="date_desc", per_page=PER_PAGE)
     context = {
         **_head(request, album),
-        "album_cards": album_cards(page.items, show_nsfw=viewer_shows_nsfw(request.user)),
+        "album_cards": album_cards(
+            page.items, viewer=viewer, show_nsfw=viewer_shows_nsfw(request.user)
+        ),
         "albums_empty": "No sub-albums here.",
         "page": page,
         "tabs": sort_links(request, {"date_desc": "Newest", "date_asc": "Oldest"}, page.sort),

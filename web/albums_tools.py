@@ -28,7 +28,7 @@ from chevereto.core.encoding import InvalidEncodedId, decode_id, encode_id
 from chevereto.core.keyset import Sort
 from uploads.album_services import ImageMoveError, album_delete, album_edit, images_move
 from uploads.models import Image
-from uploads.selectors import images_owned_by
+from uploads.selectors import images_live, images_owned_by
 from web.cards import IMAGE_RELATED, image_cards, viewer_shows_nsfw
 from web.paging import page_of
 
@@ -164,13 +164,12 @@ def album_new(request: HttpRequest) -> HttpResponse:
 
 
 def _cover_choices(request: HttpRequest, album: Album) -> list[dict[str, object]]:
-    rows = list(
-        Image.objects.filter(album_id=album.pk)
-        .select_related(*IMAGE_RELATED)
-        .order_by("-created_at", "-id")[:COVER_CHOICES]
-    )
-    if album.cover is not None and all(row.pk != album.cover_id for row in rows):
-        rows.insert(0, album.cover)
+    # Live uploads only: an expired upload is gone for everyone, its owner included.
+    live = images_live().filter(album_id=album.pk)
+    rows = list(live.select_related(*IMAGE_RELATED).order_by("-created_at", "-id")[:COVER_CHOICES])
+    cover = live.filter(pk=album.cover_id).first() if album.cover_id else None
+    if cover is not None and all(row.pk != cover.pk for row in rows):
+        rows.insert(0, cover)
     cards = image_cards(rows, show_nsfw=viewer_shows_nsfw(request.user))
     for card, row in zip(cards, rows, strict=True):
         card["value"] = encode_id(row.pk)
@@ -181,7 +180,7 @@ def _cover_from(encoded: str, *, album: Album) -> Image | None:
     if not encoded:
         return None
     pk = _decode(encoded)
-    cover = Image.objects.filter(pk=pk, album_id=album.pk).first() if pk else None
+    cover = images_live().filter(pk=pk, album_id=album.pk).first() if pk else None
     if cover is None:
         raise AlbumError("The cover must be one of the album's own uploads.")
     return cover

@@ -12,11 +12,11 @@ from typing import Any
 
 from accounts.models import User
 from albums.models import Album
-from albums.selectors import album_path
+from albums.selectors import Viewer, album_path
 from uploads.files import variant_file
 from uploads.models import Image
 from uploads.representation import size_formatted
-from uploads.selectors import image_viewer_path
+from uploads.selectors import album_cover_for, image_viewer_path
 
 # What a listing selects beside the image row, so every card is built without a query.
 IMAGE_RELATED = ("user",)
@@ -56,8 +56,8 @@ def image_cards(images: Iterable[Image], *, show_nsfw: bool) -> list[dict[str, o
     return [image_card(image, show_nsfw=show_nsfw) for image in images]
 
 
-def album_card(album: Album, *, show_nsfw: bool) -> dict[str, object]:
-    cover = album.cover
+def album_card(album: Album, *, viewer: Viewer, show_nsfw: bool) -> dict[str, object]:
+    cover = album_cover_for(viewer=viewer, album=album)
     thumb = variant_file(cover, "thumb") if cover is not None else None
     return {
         "id": album.pk,
@@ -73,8 +73,10 @@ def album_card(album: Album, *, show_nsfw: bool) -> dict[str, object]:
     }
 
 
-def album_cards(albums: Iterable[Album], *, show_nsfw: bool) -> list[dict[str, object]]:
-    return [album_card(album, show_nsfw=show_nsfw) for album in albums]
+def album_cards(
+    albums: Iterable[Album], *, viewer: Viewer, show_nsfw: bool
+) -> list[dict[str, object]]:
+    return [album_card(album, viewer=viewer, show_nsfw=show_nsfw) for album in albums]
 
 
 def user_card(user: User) -> dict[str, object]:

@@ -234,7 +234,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         context["cards"] = image_cards(page.items, show_nsfw=show_nsfw)
     elif kind == "albums":
         page = _page(request, results.select_related(*ALBUM_RELATED), _SEARCH_SORTS[kind], NEWEST)
-        context["album_cards"] = album_cards(page.items, show_nsfw=show_nsfw)
+        context["album_cards"] = album_cards(page.items, viewer=viewer, show_nsfw=show_nsfw)
     else:
         page = _page(request, results, _SEARCH_SORTS[kind], NEWEST)
         context["user_cards"] = user_cards(page.items)

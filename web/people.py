@@ -157,7 +157,9 @@ def _albums(request: HttpRequest, person: User, viewer: Viewer) -> tuple[str, di
     page = paging.page_of(request, albums, sorts=ALBUM_SORTS, default="newest", per_page=PER_PAGE)
     return "web/people/albums.html", {
         "page": page,
-        "album_cards": album_cards(page.items, show_nsfw=viewer_shows_nsfw(request.user)),
+        "album_cards": album_cards(
+            page.items, viewer=viewer, show_nsfw=viewer_shows_nsfw(request.user)
+        ),
         "sorts": paging.sort_links(request, ALBUM_SORT_LABELS, page.sort),
         "albums_empty": _empty(person, viewer, "You have no albums yet.", "No albums yet."),
     }

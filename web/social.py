@@ -86,8 +86,9 @@ def like(request: HttpRequest) -> HttpResponse:
 def follow(request: HttpRequest) -> HttpResponse:
     adding = _action(request, "follow", "unfollow")
     followed = user_get_by_username(request.POST.get("username", ""))
-    if followed is None or not followed.is_active:
+    if followed is None:
         raise Http404("Not found")
+    # Whether this profile may be followed (banned, private) is the service's answer.
     change = follow_add if adding else follow_remove
     try:
         change(follower=request.user, followed=followed)

@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chevereto.core.encoding import encode_id
-from chevereto.core.errors import error_body
+from chevereto.core.errors import error_body, unavailable_body
 from uploads.errors import CODE_FORBIDDEN, CODE_INVALID, UploadError
 from uploads.parsers import SafeJSONParser, StreamingFormParser, StreamingMultiPartParser
 from uploads.policy import max_upload_bytes
@@ -95,6 +95,9 @@ def _error_response(exc: Exception, context: Any) -> Response | None:
         code = CODE_FORBIDDEN if status in (401, 403) else CODE_INVALID
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         return Response(error_body(status=status, message=str(detail), code=code), status=status)
+    unavailable = unavailable_body(exc)
+    if unavailable is not None:
+        return Response(unavailable, status=503, headers={"Retry-After": "5"})
     return None
 
 

@@ -40,6 +40,12 @@ class IdCodec:
         self.alphabet = alphabet_for(salt)
         self.padding = padding
         self._index = {char: pos for pos, char in enumerate(self.alphabet)}
+        # The longest string any id can have: a large padding makes the largest ids longer
+        # than the 20 digits of an unpadded one, and those must decode too.
+        largest = MAX_ID * max(padding, 1)
+        self.max_length = 1
+        while largest >= BASE**self.max_length:
+            self.max_length += 1
 
     def encode(self, value: int) -> str:
         if value < 1 or value > MAX_ID:
@@ -52,7 +58,7 @@ class IdCodec:
         return "".join(reversed(digits))
 
     def decode(self, encoded: str) -> int:
-        if not encoded or len(encoded) > 20:
+        if not encoded or len(encoded) > self.max_length:
             raise InvalidEncodedId(encoded)
         number = 0
         for char in encoded:

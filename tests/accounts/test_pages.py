@@ -5,6 +5,7 @@ import logging
 import re
 
 import pytest
+from django.core import mail
 from django.test import Client
 
 from accounts.models import ApiKey, User
@@ -14,7 +15,7 @@ from chevereto.core.models import SiteSettings
 pytestmark = pytest.mark.django_db
 
 
-def test_a_visitor_signs_up_and_is_logged_in(client: Client) -> None:
+def test_a_visitor_signs_up_confirms_by_email_and_is_logged_in(client: Client) -> None:
     response = client.post(
         "/signup",
         {
@@ -24,7 +25,9 @@ def test_a_visitor_signs_up_and_is_logged_in(client: Client) -> None:
             "password2": "Tricky-pass-42",
         },
     )
-    assert response.status_code == 302
+    assert response.status_code == 200
+    link = re.search(r"/signup/confirm/\S+", mail.outbox[0].body).group(0)
+    assert client.post(link).status_code == 302
     assert client.get("/").context["user"].username == "carol_1"
 
 

@@ -161,11 +161,11 @@ def test_a_rename_that_fails_halfway_leaves_the_upload_as_it_was(
     copy = album_services._copy
     calls: list[str] = []
 
-    def failing_copy(storage: object, source: str, target: str) -> str:
+    def failing_copy(storage: object, source: str, target: str, *, mime: str) -> str:
         calls.append(target)
         if len(calls) == 2:
             raise OSError("storage went away")
-        return copy(storage, source, target)
+        return copy(storage, source, target, mime=mime)
 
     monkeypatch.setattr(album_services, "_copy", failing_copy)
     with pytest.raises(OSError):

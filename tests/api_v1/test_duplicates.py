@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import os
 from pathlib import Path
@@ -17,6 +19,7 @@ from chevereto.core.models import SiteSettings
 from tests.api_v1.conftest import b64
 from uploads import probe
 from uploads.models import Image, UploadAttempt
+from uploads.services import delete_token_digest
 
 pytestmark = pytest.mark.django_db
 
@@ -114,6 +117,22 @@ def test_the_delete_url_is_shown_again_to_the_uploader_and_renewed_when_the_secr
     new_path = renewed["delete_url"].removeprefix("http://testserver")
     assert client.get(old_path).status_code == 404
     assert client.get(new_path).status_code == 200
+
+
+def test_a_delete_url_issued_before_tokens_left_the_id_out_is_still_shown_and_works(
+    client: Client, api_key: str, small_png: bytes, settings
+) -> None:
+    # Earlier uploads had a token whose HMAC covered the primary key too.
+    first = chevereto_upload(client, api_key, small_png).json()["image"]
+    image = Image.objects.get()
+    message = f"image-delete:{image.pk}:{image.delete_salt}".encode()
+    legacy = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()[:48]
+    Image.objects.filter(pk=image.pk).update(delete_token_digest=delete_token_digest(legacy))
+    again = chevereto_upload(client, api_key, small_png).json()["image"]
+    assert again["delete_url"].endswith(f"/delete/{legacy}")
+    assert again["delete_url"] != first["delete_url"]
+    assert client.get(again["delete_url"].removeprefix("http://testserver")).status_code == 200
+    assert client.get(first["delete_url"].removeprefix("http://testserver")).status_code == 404
 
 
 def test_another_user_sending_the_same_file_gets_an_upload_of_their_own(

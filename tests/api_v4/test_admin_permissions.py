@@ -25,7 +25,7 @@ pytestmark = pytest.mark.django_db
 PLACEHOLDERS = {"id": "999999", "ip": "203.0.113.250", "username": "nobody_here"}
 
 
-def _admin_operations() -> list[tuple[str, str]]:
+def admin_operations() -> list[tuple[str, str]]:
     client = Client()
     schema = client.get("/api/4/schema/?format=json").json()
     return sorted(
@@ -58,13 +58,13 @@ def _call(client: Client, method: str, path: str, key: str | None) -> Any:
 
 
 def test_the_schema_has_admin_operations() -> None:
-    assert len(_admin_operations()) >= 2
+    assert len(admin_operations()) >= 2
 
 
 def test_every_admin_operation_refuses_users_and_guests(client: Client) -> None:
     keys = _keys()
     wrong: list[str] = []
-    for method, path in _admin_operations():
+    for method, path in admin_operations():
         for who, key, expected in (("user", keys["user"], 403), ("guest", None, 401)):
             response = _call(client, method, path, key)
             if response.status_code != expected:
@@ -79,7 +79,7 @@ def test_every_admin_operation_refuses_users_and_guests(client: Client) -> None:
 def test_every_admin_operation_lets_staff_through(client: Client) -> None:
     keys = _keys()
     wrong = []
-    for method, path in _admin_operations():
+    for method, path in admin_operations():
         response = _call(client, method, path, keys["staff"])
         if response.status_code in {401, 403} or response.status_code >= 500:
             wrong.append(f"{method} {path}: {response.status_code} {response.content[:200]!r}")

@@ -7,7 +7,9 @@ import json
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.services import api_key_revoke
@@ -16,7 +18,7 @@ from chevereto.core.encoding import encode_id
 from chevereto.core.models import SiteSettings
 from tests import samples
 from tests.factories import make_album
-from uploads.models import Category, Image
+from uploads.models import Category, Image, Tag
 
 pytestmark = pytest.mark.django_db
 
@@ -191,3 +193,18 @@ def test_tags_whose_slugs_collide_upload_fine(client: Client, api_key: str) -> N
     response = post_file(client, api_key, samples.png_bytes(), tags="!, ?, #")
     assert response.status_code == 200, response.content
     assert sorted(response.json()["image"]["tags"]) == ["!", "#", "?"]
+
+
+def test_the_answer_lists_the_tags_as_stored_in_their_order_without_asking_again(
+    client: Client, api_key: str
+) -> None:
+    Tag.objects.create(name="Sea", slug="sea")  # an existing tag keeps its own case
+    with CaptureQueriesContext(connection) as captured:
+        response = post_file(client, api_key, samples.png_bytes(), tags="zephyr, sea, Dawn")
+    assert response.status_code == 200, response.content
+    image = Image.objects.get()
+    assert response.json()["image"]["tags"] == ["Dawn", "Sea", "zephyr"]
+    assert [tag.name for tag in image.tags.all()] == ["Dawn", "Sea", "zephyr"]
+    # Read from the rows once, while they are set: not again for the answer.
+    reads = [q["sql"] for q in captured if q["sql"].startswith("SELECT")]
+    assert not [sql for sql in reads if "uploads_image_tags" in sql], reads

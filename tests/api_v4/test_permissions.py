@@ -1,7 +1,8 @@
 """The permission walk: every API V4 operation of the schema, called as the owner of the
 things in its path, as another user, as a guest and as staff, answers what the table says.
 
-OPERATIONS is the table. A schema operation without a row fails (add a row), and so does
+OPERATIONS is the table. A schema operation without a row fails the authorization matrix
+(tests/test_authorization_matrix.py, which walks the schema and the URLconf), and so does
 a row for an operation the schema lacks. Each (operation, role) is its own test, on fresh
 rows, so a DELETE never takes another test's fixtures with it. Path parameters name the
 owner's things: `{id}` is the image, album or notification the path is about, `{username}`
@@ -22,12 +23,10 @@ from typing import Any
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from django.urls import URLPattern, URLResolver
 
 from accounts.models import User
 from accounts.services import api_key_create
 from albums.models import Album
-from api_v4.urls import urlpatterns as v4_urlpatterns
 from chevereto.core.encoding import encode_id
 from tests import samples
 from tests.factories import make_album, make_image
@@ -290,57 +289,3 @@ def test_the_owners_private_things_are_a_404_to_others(
     assert response.status_code == row.expected(role), (
         f"{method} {path} as {role}: {response.status_code} {response.content[:400]!r}"
     )
-
-
-@pytest.fixture
-def schema(client: Client) -> dict[str, Any]:
-    response = client.get("/api/4/schema/?format=json")
-    assert response.status_code == 200
-    return response.json()
-
-
-def _schema_operations(schema: dict[str, Any]) -> set[tuple[str, str]]:
-    return {
-        (method.upper(), path)
-        for path, operations in schema["paths"].items()
-        if path.startswith("/api/4/") and path not in NOT_WALKED
-        for method in operations
-        if method in {"get", "post", "put", "patch", "delete"}
-    }
-
-
-def test_every_schema_operation_has_a_row_in_the_walk(schema: dict[str, Any]) -> None:
-    # Admin routes are walked by test_admin_permissions, from the schema itself.
-    missing = sorted(
-        op for op in _schema_operations(schema) - set(OPERATIONS) if "/api/4/admin/" not in op[1]
-    )
-    assert missing == [], f"add a row to OPERATIONS in {__name__} for: {missing}"
-
-
-def test_every_row_of_the_walk_is_an_operation_of_the_schema(schema: dict[str, Any]) -> None:
-    stale = sorted(set(OPERATIONS) - _schema_operations(schema))
-    assert stale == [], f"OPERATIONS has rows the schema lacks: {stale}"
-
-
-def _named_v4_routes(patterns: list[Any], prefix: str = "") -> list[tuple[str, str]]:
-    routes = []
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            routes += _named_v4_routes(entry.url_patterns, prefix + str(entry.pattern))
-        elif isinstance(entry, URLPattern) and (entry.name or "").startswith("api-v4-"):
-            routes.append((entry.name, prefix + str(entry.pattern)))
-    return routes
-
-
-def test_every_api_v4_route_is_in_the_schema_so_the_walk_reaches_it(
-    schema: dict[str, Any],
-) -> None:
-    # tests/uploads/test_visibility.py leaves the "api-v4-*" routes to this walk.
-    routes = [(n, p) for n, p in _named_v4_routes(v4_urlpatterns) if n != "api-v4-docs"]
-    assert routes
-    absent = [
-        name
-        for name, pattern in routes
-        if "/api/4/" + re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", pattern) not in schema["paths"]
-    ]
-    assert absent == [], f"api-v4 routes missing from the schema: {absent}"

@@ -71,6 +71,20 @@ def test_v4_error_responses_are_documented_with_the_error_body(schema: dict[str,
                 assert ref == "#/components/schemas/Error", path
 
 
+def test_every_operation_documents_the_throttle_and_the_ban_answers(
+    schema: dict[str, Any],
+) -> None:
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method not in {"get", "post", "put", "patch", "delete"}:
+                continue
+            responses = operation["responses"]
+            assert "Retry-After" in responses["429"]["headers"], (method, path)
+            assert "403" in responses, (method, path)
+            if "requestBody" in operation:
+                assert "408" in responses, (method, path)
+
+
 def test_the_admin_id_tools_are_documented_as_staff_errors_included(
     schema: dict[str, Any],
 ) -> None:

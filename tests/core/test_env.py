@@ -24,7 +24,35 @@ def test_it_reads_a_postgres_url_into_django_settings() -> None:
         "6543",
         "site",
     )
-    assert db["OPTIONS"] == {"sslmode": "require"}
+    # A pool per process by default: connections are borrowed, never opened per request.
+    assert db["OPTIONS"] == {
+        "sslmode": "require",
+        "pool": {"min_size": 1, "max_size": 8, "timeout": 10},
+    }
+    assert db["CONN_MAX_AGE"] == 0 and db["CONN_HEALTH_CHECKS"] is True
+
+
+def test_the_pool_size_is_set_in_the_url_or_the_pool_turned_off() -> None:
+    sized = database_from_url("DATABASE_URL", "postgres://u:p@h/db?pool_max_size=20")
+    assert sized["OPTIONS"]["pool"]["max_size"] == 20  # type: ignore[index]
+    off = database_from_url("DATABASE_URL", "postgres://u:p@h/db?pool=false&conn_max_age=30")
+    assert off["OPTIONS"] == {} and off["CONN_MAX_AGE"] == 30
+    assert database_from_url("DATABASE_URL", "postgres://u:p@h/db?pool=0")["CONN_MAX_AGE"] == 60
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "pool=maybe",
+        "pool_max_size=0",
+        "pool_max_size=lots",
+        "conn_max_age=30",
+        "pool=no&conn_max_age=-1",
+    ],
+)
+def test_it_refuses_bad_pool_settings(query: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="DATABASE_URL"):
+        database_from_url("DATABASE_URL", f"postgres://u:p@h/db?{query}")
 
 
 def test_it_reads_a_sqlite_url() -> None:

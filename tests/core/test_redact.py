@@ -77,12 +77,15 @@ def test_the_site_access_log_never_shows_a_delete_token_or_key(tmp_path: Path) -
     port = _free_port()
     log_path = tmp_path / "site.log"
     script = (ROOT / "scripts" / "run-site.sh").read_text()
-    # The same logging options as the run script, so the test follows it.
-    assert "--logger-class chevereto.gunicorn_logging.RedactingLogger" in script
+    # The same configuration file as the run script, so the test follows it; the access log
+    # format is widened to the request line and the referer, the worst case for leaks.
+    assert "-c chevereto/gunicorn_conf.py" in script
     with open(log_path, "wb") as log:
         server = subprocess.Popen(
             [
                 str(Path(sys.executable).with_name("gunicorn")),
+                "-c",
+                "chevereto/gunicorn_conf.py",
                 "chevereto.wsgi:application",
                 "--bind",
                 f"127.0.0.1:{port}",
@@ -90,8 +93,6 @@ def test_the_site_access_log_never_shows_a_delete_token_or_key(tmp_path: Path) -
                 "1",
                 "--access-logfile",
                 "-",
-                "--logger-class",
-                "chevereto.gunicorn_logging.RedactingLogger",
                 "--access-logformat",
                 '%(h)s "%(r)s" %(s)s "%(f)s"',
             ],

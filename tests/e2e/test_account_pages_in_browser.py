@@ -25,6 +25,10 @@ def _sign_up(page, base: str, shoot) -> None:
     page.fill("input[name=password1]", "Camera-obscura-7")
     page.fill("input[name=password2]", "Camera-obscura-7")
     page.click("main button[type=submit]")
+    page.wait_for_selector("[data-testid=signup-sent]")
+    link = re.search(r"https?://\S+/signup/confirm/\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{base}/")
 
 
@@ -46,17 +50,19 @@ def test_a_new_user_fills_in_settings_and_uploads_an_avatar(
     photo.write_bytes(samples.jpeg_bytes(640, 480))
     page.set_input_files("#avatar-file", str(photo))
     # The chosen picture is previewed before it is sent (account.js).
-    page.wait_for_function("!document.querySelector('#avatar-new-preview').hidden")
+    page.wait_for_function("() => !document.querySelector('#avatar-new-preview').hidden")
     page.click("#avatar button[type=submit]:has-text('Upload avatar')")
     page.wait_for_url(f"{base}/settings#avatar")
     user = User.objects.get(username="maria")
     assert user.name == "María Sánchez" and user.avatar.startswith("profiles/avatars/")
     nav_avatar = page.locator(".nav-profile img.avatar")
     nav_avatar.wait_for()
-    page.wait_for_function("document.querySelector('.nav-profile img.avatar').naturalWidth > 0")
+    page.wait_for_function(
+        "() => document.querySelector('.nav-profile img.avatar').naturalWidth > 0"
+    )
     assert nav_avatar.get_attribute("src") == f"/{user.avatar}"
     page.wait_for_function(
-        "document.querySelector('[data-testid=avatar-preview]').naturalWidth === 256"
+        "() => document.querySelector('[data-testid=avatar-preview]').naturalWidth === 256"
     )
 
     page.select_option("#id_preferences-timezone", "Europe/Madrid")

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from django.core import mail
 
 from tests import samples
 from uploads.models import Image
@@ -22,6 +23,10 @@ def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_ser
     page.fill("input[name=email]", "dora@example.com")
     page.fill("input[name=password1]", "Explorer-pass-9")
     page.fill("input[name=password2]", "Explorer-pass-9")
+    page.click("button[type=submit]")
+    page.wait_for_selector("[data-testid=signup-sent]")
+    link = re.search(r"https?://\S+/signup/confirm/\S+", mail.outbox[-1].body).group(0)
+    page.goto(link)
     page.click("button[type=submit]")
     page.wait_for_url(f"{base}/")
     assert page.locator(".whoami").inner_text() == "dora"
@@ -46,7 +51,7 @@ def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_ser
     assert page.title().startswith("trip")
     shown = page.locator(".viewer .media img")
     shown.wait_for()
-    page.wait_for_function("document.querySelector('.viewer .media img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.viewer .media img').naturalWidth > 0")
     assert page.evaluate("document.querySelector('.viewer .media img').naturalWidth") == 500
     og = page.locator("meta[property='og:image']").get_attribute("content")
     assert og == image["url"]  # Chevereto's og:image: the original file (DESIGN.md section 8)
@@ -54,7 +59,7 @@ def test_a_visitor_signs_up_makes_a_key_and_sees_an_upload_made_with_it(live_ser
     page.goto(f"{base}/")
     tile = page.locator(".list-item-image img").first
     tile.wait_for()
-    page.wait_for_function("document.querySelector('.list-item-image img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.list-item-image img').naturalWidth > 0")
     assert page.evaluate("document.querySelector('.list-item-image img').naturalWidth") == 320
 
     page.goto(f"{base}/settings/api")

@@ -64,7 +64,7 @@ def test_a_stranger_needs_the_album_password_to_see_its_upload(
     page.click("button[type=submit]")
     shown = page.locator(".viewer .media img")
     shown.wait_for()
-    page.wait_for_function("document.querySelector('.viewer .media img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.viewer .media img').naturalWidth > 0")
     assert page.title().startswith("Harbour")
     _screenshot(page, tmp_path, "album-password-unlocked.png")
     stranger.close()

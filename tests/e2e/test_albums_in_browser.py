@@ -59,7 +59,7 @@ def _set_privacy(page, base: str, album: Album, privacy: str, password: str = ""
 
 def _thumbs_loaded(page) -> None:  # type: ignore[no-untyped-def]
     page.wait_for_function(
-        "[...document.querySelectorAll('.list-item img')]"
+        "() => [...document.querySelectorAll('.list-item img')]"
         ".every(i => i.complete && i.naturalWidth > 0)"
     )
 

@@ -58,7 +58,7 @@ def test_the_dashboard_home_draws_its_charts(live_server, page, shoot) -> None:
     assert page.locator("[data-chart='uploads-per-day'] svg rect.dash-bar").count() >= 8
     # Every thumbnail of the latest uploads loaded (served by the site).
     page.wait_for_function(
-        "[...document.querySelectorAll('.dash-thumbs img')].every(i => i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.dash-thumbs img')].every(i => i.naturalWidth > 0)"
     )
     assert page.locator(".dash-thumbs img").count() == 12
     assert "user.ban" in page.locator(".dash-audit").inner_text()

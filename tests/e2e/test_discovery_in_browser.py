@@ -73,7 +73,8 @@ def test_a_visitor_explores_pages_through_and_searches(
     # A guest sees the NSFW upload blurred.
     assert page.locator(".list-item-image .image-container.blurred").count() == 1
     page.wait_for_function(
-        "[...document.querySelectorAll('.list-item-image img')].every(i => i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.list-item-image img')]"
+        ".every(i => i.naturalWidth > 0)"
     )
     shoot(page, "explore")
 
@@ -101,7 +102,8 @@ def test_a_visitor_explores_pages_through_and_searches(
     assert page.input_value("#top-search-q") == "lighthouse"
     assert _titles(page) == ["Lighthouse 4", "Lighthouse 3", "Lighthouse 2", "Lighthouse 1"]
     page.wait_for_function(
-        "[...document.querySelectorAll('.list-item-image img')].every(i => i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.list-item-image img')]"
+        ".every(i => i.naturalWidth > 0)"
     )
     shoot(page, "search")
 
@@ -136,7 +138,8 @@ def test_a_visitor_explores_pages_through_and_searches(
     assert page.locator("h1").inner_text() == "#golden hour"
     assert page.title().startswith("#golden hour")
     page.wait_for_function(
-        "[...document.querySelectorAll('.list-item-image img')].every(i => i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.list-item-image img')]"
+        ".every(i => i.naturalWidth > 0)"
     )
     shoot(page, "tag")
 
@@ -146,6 +149,7 @@ def test_a_visitor_explores_pages_through_and_searches(
     assert page.locator("h1").inner_text() == "Coast"
     assert "Sea and shore" in page.content()
     page.wait_for_function(
-        "[...document.querySelectorAll('.list-item-image img')].every(i => i.naturalWidth > 0)"
+        "() => [...document.querySelectorAll('.list-item-image img')]"
+        ".every(i => i.naturalWidth > 0)"
     )
     shoot(page, "category")

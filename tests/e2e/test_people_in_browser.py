@@ -108,7 +108,7 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
     # Ben has not asked to see NSFW uploads unblurred.
     assert page.locator(".list-item-image .image-container.blurred").count() == 1
     page.wait_for_function(
-        "[...document.querySelectorAll('.list-item-image img')]"
+        "() => [...document.querySelectorAll('.list-item-image img')]"
         ".every(img => img.complete && img.naturalWidth > 0)"
     )
 
@@ -118,7 +118,7 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
     assert page.locator("#followers-count").inner_text() == "0"
     page.evaluate("window.__stayed = true")
     button.click()
-    page.wait_for_function("document.querySelector('#followers-count').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('#followers-count').textContent === '1'")
     assert button.inner_text() == "Following"
     assert button.get_attribute("aria-pressed") == "true"
     assert page.evaluate("window.__stayed === true")
@@ -154,7 +154,7 @@ def test_a_user_follows_someone_and_browses_their_profile(live_server, page, sho
     # And unfollow again, in place.
     page.goto(f"{base}/ann")
     page.locator(".follow-form button[type=submit]").click()
-    page.wait_for_function("document.querySelector('#followers-count').textContent === '0'")
+    page.wait_for_function("() => document.querySelector('#followers-count').textContent === '0'")
     assert page.locator(".follow-form button[type=submit]").inner_text() == "Follow"
 
     # A guest is asked to log in to follow, and comes back to the profile after.

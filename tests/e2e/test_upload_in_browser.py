@@ -84,7 +84,7 @@ def _upload_three_ways(page, base: str, url_source: str) -> None:  # type: ignor
     page.fill("#upload-urls", url_source)
     page.click("[data-start]")
     page.wait_for_function(
-        "document.querySelectorAll('.upload-item').length === 3 && "
+        "() => document.querySelectorAll('.upload-item').length === 3 && "
         "[...document.querySelectorAll('.upload-item')].every(i => i.dataset.state === 'done')",
         timeout=30_000,
     )
@@ -168,7 +168,7 @@ def test_a_user_uploads_into_a_new_album_by_chooser_drop_and_url(
     page.fill("#upload-album-name", "Coast")
     page.click("[data-album-create]")
     page.wait_for_function(
-        "document.querySelector('#upload-album').selectedOptions[0].text === 'Coast'"
+        "() => document.querySelector('#upload-album').selectedOptions[0].text === 'Coast'"
     )
     page.fill("#upload-tags", "sea, rocks")
     shoot(page, "upload-options")
@@ -202,7 +202,7 @@ def test_a_refused_file_says_why_and_a_pasted_image_uploads(
     assert page.locator(".upload-item").count() == 2
     page.click("[data-start]")
     page.wait_for_function(
-        "[...document.querySelectorAll('.upload-item')].every("
+        "() => [...document.querySelectorAll('.upload-item')].every("
         "i => i.dataset.state === 'done' || i.dataset.state === 'failed')",
         timeout=30_000,
     )

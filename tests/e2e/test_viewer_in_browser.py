@@ -98,7 +98,7 @@ def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
     stranger = browser.new_context()
     page = stranger.new_page()
     page.goto(image["url_viewer"])
-    page.wait_for_function("document.querySelector('.viewer .media img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.viewer .media img').naturalWidth > 0")
     assert page.locator("h1").inner_text() == "Harbour at dawn"
     assert page.locator("meta[property='og:image']").get_attribute("content") == image["url"]
     assert page.locator("a.btn-like").inner_text() == "Log in to like"
@@ -108,7 +108,7 @@ def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
     shoot(page, "viewer-image")
 
     page.goto(video["url_viewer"])
-    page.wait_for_function("document.querySelector('.viewer video').readyState >= 1")
+    page.wait_for_function("() => document.querySelector('.viewer video').readyState >= 1")
     assert page.locator("video").get_attribute("poster") == video["frame"]["url"]
     shoot(page, "viewer-video")
 
@@ -117,7 +117,7 @@ def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
     page.goto(image["url_viewer"])
     assert page.locator("#like-count").inner_text() == "0"
     page.click("button.btn-like")
-    page.wait_for_function("document.querySelector('#like-count').textContent === '1'")
+    page.wait_for_function("() => document.querySelector('#like-count').textContent === '1'")
     assert page.locator("button.btn-like").inner_text() == "Liked"
     page.reload()
     assert page.locator("#like-count").inner_text() == "1"
@@ -130,7 +130,7 @@ def test_a_stranger_likes_the_owner_edits_and_the_delete_link_removes(
     page = mine.new_page()
     log_in(page, base, "olivia", "Olivia-pass-123")
     page.goto(image["url_viewer"])
-    page.wait_for_function("document.querySelector('.viewer .media img').naturalWidth > 0")
+    page.wait_for_function("() => document.querySelector('.viewer .media img').naturalWidth > 0")
     shoot(page, "viewer-owner")
     page.click(".viewer-codes summary")
     assert page.locator(".viewer-codes input[readonly]").first.is_visible()

@@ -85,7 +85,9 @@ def start_worker(redis_broker: str, media_root: Path, tmp_path: Path) -> Iterato
     """Start real `celery worker` processes on Redis, sharing this test's database and media."""
     workers: list[Worker] = []
 
-    def start(concurrency: int = 1, extra_env: dict[str, str] | None = None) -> Worker:
+    def start(
+        concurrency: int = 1, extra_env: dict[str, str] | None = None, new_session: bool = False
+    ) -> Worker:
         log = tmp_path / f"worker-{len(workers)}.log"
         env = {
             **os.environ,
@@ -105,6 +107,7 @@ def start_worker(redis_broker: str, media_root: Path, tmp_path: Path) -> Iterato
             env=env,
             stdout=log.open("wb"),
             stderr=subprocess.STDOUT,
+            start_new_session=new_session,
         )  # fmt: skip
         worker = Worker(process, log)
         workers.append(worker)
@@ -156,7 +159,8 @@ def s3_storage(settings: LazySettings, media_root: Path) -> Iterator[object]:
     settings.STORAGES = {
         **settings.STORAGES,
         "default": {
-            "BACKEND": "storages.backends.s3.S3Storage",
+            # The site's own S3 backend (objects carry the upload's type and disposition).
+            "BACKEND": "uploads.s3.MediaS3Storage",
             "OPTIONS": {
                 "bucket_name": env["S3_BUCKET"],
                 "endpoint_url": env["S3_ENDPOINT_URL"],

@@ -79,3 +79,64 @@ def test_a_worker_writes_derivatives_into_the_bucket(
     # The worker writes the files, then records them: wait for the record.
     wait_until(lambda: Image.objects.get().chain == full, what="derivatives recorded")
     assert len(s3_storage.object_names()) == 3
+
+
+def test_uploads_of_one_name_each_get_their_own_object_and_none_is_overwritten(
+    client: Client, api_key: str, s3_storage
+) -> None:
+    photos = [samples.jpeg_bytes(300 + n, 200) for n in range(3)]
+    images = [upload(client, api_key, photo) for photo in photos]
+    paths = [row.path for row in Image.objects.order_by("pk")]
+    assert paths[0].endswith("/harbour.jpg") and len(set(paths)) == 3
+    assert set(paths) <= set(s3_storage.object_names())
+    for image, photo in zip(images, photos, strict=True):
+        assert follow(client, image["url"]) == photo
+
+
+def test_save_new_refuses_a_taken_name_and_never_overwrites(s3_storage) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    assert default_storage.save_new("a/x.bin", ContentFile(b"first")) == "a/x.bin"
+    with pytest.raises(FileExistsError):
+        default_storage.save_new("a/x.bin", ContentFile(b"second"))
+    # Past the multipart threshold the upload takes the transfer manager, checked first.
+    big = ContentFile(b"\0" * (default_storage.transfer_config.multipart_threshold + 1))
+    with pytest.raises(FileExistsError):
+        default_storage.save_new("a/x.bin", big)
+    with default_storage.open("a/x.bin") as handle:
+        assert handle.read() == b"first"
+    assert default_storage.save_new("a/big.bin", big) == "a/big.bin"
+    assert default_storage.size("a/big.bin") == big.size
+    # The ordinary save still picks another name rather than overwrite.
+    other = default_storage.save("a/x.bin", ContentFile(b"third"))
+    assert other != "a/x.bin" and default_storage.open(other).read() == b"third"
+    assert s3_storage.object_names() == sorted(["a/x.bin", "a/big.bin", other])
+
+
+def test_without_conditional_writes_a_taken_name_is_found_by_asking_first(s3_storage) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    default_storage.conditional_writes = False
+    default_storage.save_new("b/y.bin", ContentFile(b"first"))
+    with pytest.raises(FileExistsError):
+        default_storage.save_new("b/y.bin", ContentFile(b"second"))
+    assert default_storage.open("b/y.bin").read() == b"first"
+
+
+def test_a_file_no_row_owns_keeps_its_name_and_its_bytes(
+    client: Client, api_key: str, s3_storage
+) -> None:
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from uploads.naming import folder_for
+
+    stray = folder_for(timezone.now(), storage_mode="datefolder") + "harbour.jpg"
+    default_storage.save_new(stray, ContentFile(b"left behind"))
+    photo = samples.jpeg_bytes(320, 200)
+    image = upload(client, api_key, photo)
+    assert Image.objects.get().path != stray
+    assert follow(client, image["url"]) == photo
+    assert default_storage.open(stray).read() == b"left behind"

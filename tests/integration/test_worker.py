@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import time
 from pathlib import Path
 
@@ -65,3 +66,42 @@ def test_an_upload_succeeds_with_redis_down_and_derivatives_come_on_demand(
         assert Image.objects.get().chain & Image.CHAIN_THUMB
     finally:
         use_broker(url_before, eager=eager_before, options=options_before)
+
+
+def test_the_worker_and_its_pool_processes_run_below_the_web_priority(start_worker) -> None:
+    target = min(os.getpriority(os.PRIO_PROCESS, 0) + 7, 19)
+    worker = start_worker(concurrency=2, extra_env={"CELERY_WORKER_NICE": str(target)})
+    children = worker.children()
+    assert len(children) == 2
+    for pid in [worker.process.pid, *children]:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == target
+    # It shares this test's session: the session's own nice (autogroup) is left alone.
+    if session_nice(os.getpid()) is not None:
+        assert session_nice(worker.process.pid) == session_nice(os.getpid())
+
+
+def session_nice(pid: int) -> int | None:
+    """The nice of `pid`'s autogroup, or None where autogroup does not apply: another
+    kernel, or a process in a cgroup of its own (a container), whose file reads empty."""
+    try:
+        fields = Path(f"/proc/{pid}/autogroup").read_text().split()
+    except OSError:
+        return None
+    return int(fields[-1]) if fields else None
+
+
+def test_a_worker_in_a_session_of_its_own_lowers_its_session_too(start_worker) -> None:
+    # With autogroup the kernel shares the CPU between sessions before it looks at nice:
+    # a worker started as a service (its own session) must lower its session as well.
+    before = session_nice(os.getpid())
+    target = min(os.getpriority(os.PRIO_PROCESS, 0) + 7, 19)
+    worker = start_worker(
+        concurrency=1, extra_env={"CELERY_WORKER_NICE": str(target)}, new_session=True
+    )
+    assert os.getsid(worker.process.pid) == worker.process.pid
+    for pid in [worker.process.pid, *worker.children()]:
+        assert os.getpriority(os.PRIO_PROCESS, pid) == target
+        if before is not None:
+            assert session_nice(pid) == target
+    if before is not None:
+        assert session_nice(os.getpid()) == before

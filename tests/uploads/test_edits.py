@@ -14,7 +14,8 @@ from albums.models import Album
 from albums.selectors import GUEST, viewer_for_user
 from chevereto.core.encoding import encode_id
 from chevereto.core.models import SiteSettings
-from tests.factories import make_album, make_image, make_user
+from tests import samples
+from tests.factories import make_album, make_image, make_user, source_file
 from uploads.edits import (
     image_changes,
     image_changes_from,
@@ -24,13 +25,14 @@ from uploads.edits import (
 )
 from uploads.errors import UploadError
 from uploads.files import all_files
-from uploads.models import Category, Image
+from uploads.models import Category, Image, Tag
 from uploads.selectors import (
     image_listed_for,
     image_visible_to,
     images_of_actor,
     images_visible_to,
 )
+from uploads.services import image_upload
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +74,15 @@ def test_tags_come_as_a_comma_string_or_a_list_deduplicated_ignoring_case(user: 
     assert sorted(t.name for t in fresh(image).tags.all()) == ["Dawn", "Sea"]
     image_edit(image=image, actor=user, tags="boat,  harbour lights ")
     assert sorted(t.name for t in fresh(image).tags.all()) == ["boat", "harbour lights"]
+
+
+def test_an_upload_given_one_tag_under_two_cases_links_it_once(user: User, tmp_path) -> None:
+    Tag.objects.create(name="Sea", slug="sea")
+    data = samples.png_bytes(40, 30)
+    with source_file(tmp_path / "cat.png", data, name="cat.png") as source:
+        result = image_upload(source=source, user=user, ip="10.0.0.1", tags=["sea", "SEA", "Dawn"])
+    assert [t.name for t in result.image.tags.all()] == ["Dawn", "Sea"]
+    assert [t.name for t in fresh(result.image).tags.all()] == ["Dawn", "Sea"]
 
 
 def test_an_edit_refuses_what_an_upload_refuses(user: User) -> None:

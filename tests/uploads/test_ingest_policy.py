@@ -12,6 +12,7 @@ from accounts.models import User
 from albums.models import Album
 from chevereto.core.models import SiteSettings
 from tests import samples
+from tests.factories import source_file
 from uploads.errors import UploadError
 from uploads.models import Image
 from uploads.services import image_upload, upload_precheck
@@ -24,15 +25,7 @@ pytestmark = pytest.mark.django_db
 def png_source(tmp_path: Path):
     def make(origin: str = Origin.FILE) -> SourceFile:
         data = samples.png_bytes(40, 30)
-        path = tmp_path / f"source-{origin}.png"
-        path.write_bytes(data)
-        return SourceFile(
-            path=str(path),
-            size=len(data),
-            md5=hashlib.md5(data).hexdigest(),
-            original_name="cat.png",
-            origin=origin,
-        )
+        return source_file(tmp_path / f"source-{origin}.png", data, name="cat.png", origin=origin)
 
     return make
 

@@ -104,11 +104,17 @@ def test_a_video_frame_is_a_jpeg_of_the_video_size(tmp_path: Path) -> None:
     assert opened(frame.data).size == (96, 64)
 
 
-def test_a_truncated_or_garbage_source_raises_processing_error(tmp_path: Path) -> None:
+def test_a_truncated_jpeg_is_drawn_as_far_as_its_data_goes(tmp_path: Path) -> None:
+    # As browsers draw it: the upload gets a thumb rather than none.
     broken = samples.jpeg_bytes(400, 300)
     sos = broken.index(b"\xff\xda")
+    result = render_image_derivatives(broken[: sos + 30], source_format="jpeg")
+    assert result.thumb is not None and opened(result.thumb.data).size == (320, 320)
+
+
+def test_an_undecodable_source_raises_processing_error(tmp_path: Path) -> None:
     with pytest.raises(ProcessingError):
-        render_image_derivatives(broken[: sos + 30], source_format="jpeg")
+        render_image_derivatives(samples.undecodable_webp_bytes(), source_format="webp")
     garbage = tmp_path / "clip.mp4"
     garbage.write_bytes(b"\0\0\0\x20ftypisom" + b"\x13" * 500)
     with pytest.raises(ProcessingError):

@@ -272,6 +272,7 @@ SHOWS_NO_UPLOADS = {
     "login": "account page",
     "logout": "account page",
     "signup": "account page",
+    "signup-confirm": "account page (a pending signup's confirmation link)",
     "settings-password": "account page",
     "settings-api": "the user's own API key",
     "settings-api-sharex": "the user's own ShareX file",

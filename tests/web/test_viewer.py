@@ -93,6 +93,8 @@ def test_a_video_page_carries_its_frame_as_og_image_and_the_file_as_og_video(
     assert (values["video:width"], values["video:height"]) == ("96", "64")
     assert '<video controls preload="metadata" poster="' + video["frame"]["url"] in html
     assert '<meta name="twitter:card" content="player">' in html
+    # The player card frames the file: the viewer page refuses to be framed.
+    assert f'<meta name="twitter:player" content="{video["url"]}">' in html
 
 
 def test_twitter_card_description_canonical_and_oembed_discovery_are_in_the_head(
