@@ -22,7 +22,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
+import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -130,6 +132,35 @@ class _LiveRemainder:
         self.head.close()
 
 
+# (pid, connection or None): the process's idle SQLite connection, see _keep_sqlite_open.
+_SQLITE_KEEPER: tuple[int, sqlite3.Connection | None] | None = None
+
+
+def _keep_sqlite_open() -> None:
+    """Under gevent each request opens and closes its own database connection. On SQLite the
+    close of the last connection to a database checkpoints the WAL into it and removes it
+    (about 4 ms per upload, bench/upload.py), and the next request sets it all up again. One
+    idle connection per process keeps the database open, so closes are cheap."""
+    global _SQLITE_KEEPER
+    if _SQLITE_KEEPER is None or _SQLITE_KEEPER[0] != os.getpid():
+        _SQLITE_KEEPER = (os.getpid(), sqlite_keeper(connections["default"].settings_dict))
+
+
+def sqlite_keeper(settings_dict: dict[str, Any]) -> sqlite3.Connection | None:
+    """An open connection to the SQLite database of ``settings_dict`` that holds no lock and
+    no snapshot (checkpoints still copy and reset the whole WAL as it grows); None for other
+    databases and for in-memory ones."""
+    if settings_dict["ENGINE"] != "django.db.backends.sqlite3":
+        return None
+    name = str(settings_dict["NAME"])
+    if name in {"", ":memory:"} or name.startswith("file:"):
+        return None
+    keeper = sqlite3.connect(name, isolation_level=None, check_same_thread=False)
+    # A connection attaches to the WAL on its first read; that read ends here.
+    keeper.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchall()
+    return keeper
+
+
 class SlowClientGuard:
     """Wraps the Django WSGI application (chevereto.wsgi)."""
 
@@ -169,6 +200,7 @@ class SlowClientGuard:
             finally:
                 if gevent_patched("socket"):
                     # Connections belong to the greenlet, which a slow reader keeps alive.
+                    _keep_sqlite_open()
                     connections.close_all()
         if environ.get(_TIMED_OUT):
             # The body stopped arriving while the view read it: that is the answer, not

@@ -126,3 +126,62 @@ def test_a_buffered_body_that_stalls_never_reaches_the_view(settings) -> None:
     status, _, _ = call(SlowClientGuard(app), "/api/1/upload", Stalling(b"x" * 50), 100_000)
     assert status == "408 Request Timeout"
     assert reached == []
+
+
+# -- SQLite kept open under gevent -------------------------------------------------------
+
+
+def sqlite_settings(path: Any) -> dict[str, Any]:
+    return {"ENGINE": "django.db.backends.sqlite3", "NAME": path}
+
+
+def test_a_kept_sqlite_connection_spares_each_close_the_checkpoint_and_holds_no_lock(
+    tmp_path: Any,
+) -> None:
+    import sqlite3
+
+    from chevereto.core.slowclients import sqlite_keeper
+
+    path = tmp_path / "site.sqlite3"
+    wal = tmp_path / "site.sqlite3-wal"
+    setup = sqlite3.connect(path, isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE t (x INTEGER)")
+    setup.close()
+    assert not wal.exists()  # the last connection to close checkpointed and removed it
+
+    keeper = sqlite_keeper(sqlite_settings(path))
+    assert keeper is not None
+    try:
+        # A request's connection: it writes, then closes without the checkpoint.
+        request = sqlite3.connect(path, isolation_level=None)
+        request.execute("INSERT INTO t VALUES (1)")
+        request.close()
+        assert wal.exists() and wal.stat().st_size > 0
+        # The keeper holds neither a lock nor a snapshot: a writer takes the database at
+        # once, and a full checkpoint copies and empties the whole WAL.
+        other = sqlite3.connect(path, isolation_level=None, timeout=0)
+        other.execute("BEGIN IMMEDIATE")
+        other.execute("INSERT INTO t VALUES (2)")
+        other.execute("COMMIT")
+        busy, _, _ = other.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        assert busy == 0 and wal.stat().st_size == 0
+        assert other.execute("SELECT count(*) FROM t").fetchone() == (2,)
+        other.close()
+    finally:
+        keeper.close()
+
+
+@pytest.mark.parametrize(
+    "settings_dict",
+    [
+        {"ENGINE": "django.db.backends.postgresql", "NAME": "site"},
+        sqlite_settings(":memory:"),
+        sqlite_settings("file:memorydb?mode=memory&cache=shared"),
+    ],
+    ids=["postgresql", "memory", "uri"],
+)
+def test_no_connection_is_kept_for_other_databases(settings_dict: dict[str, Any]) -> None:
+    from chevereto.core.slowclients import sqlite_keeper
+
+    assert sqlite_keeper(settings_dict) is None
