@@ -25,6 +25,16 @@ def periodic_query(sql: str) -> bool:
     return '"chevereto_sitesettings"' in sql or '"chevereto_ipban"' in sql
 
 
+def manage(env: dict[str, str], *args: str) -> str:
+    """Run `manage.py ARGS` for the site of `env`; its output, or an error with its stderr."""
+    result = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
+    return result.stdout
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -47,15 +57,7 @@ class BenchSite:
         self.port = free_port()
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        return result.stdout
+        return manage(self.env, *args)
 
     def setup(self, *, user_max_mb: int = 100) -> str:
         """Migrate, make an admin-free bench user and return its API key."""

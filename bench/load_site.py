@@ -22,10 +22,8 @@ from pathlib import Path
 
 import requests
 
-from bench.common import free_port
+from bench.common import BIN, ROOT, free_port, manage
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 USERNAME = "loadbench"
 # Settings of the run that are not the site's business: no flood limit for one busy user.
 SETUP_CODE = (
@@ -84,16 +82,7 @@ class Site:
         self.key = ""
 
     def manage(self, *args: str) -> str:
-        result = subprocess.run(
-            [sys.executable, "manage.py", *args],
-            cwd=ROOT,
-            env=self.env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stderr[-3000:]}")
-        return result.stdout
+        return manage(self.env, *args)
 
     def spawn(self, label: str, command: list[str], extra: dict[str, str] | None = None) -> None:
         log = open(self.tmp / f"{label}.log", "wb")  # noqa: SIM115 - the process writes it
