@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import kombu.pools
@@ -146,13 +147,25 @@ def s3_env() -> dict[str, str]:
     }
 
 
+def s3_client(env: dict[str, str]) -> Any:
+    """A boto3 client of the test S3 server, from the site's S3 settings in `env`."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        endpoint_url=env["S3_ENDPOINT_URL"],
+        region_name=env["S3_REGION"],
+        aws_access_key_id=env["S3_ACCESS_KEY_ID"],
+        aws_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
+    )
+
+
 @pytest.fixture
 def s3_storage(settings: LazySettings, media_root: Path) -> Iterator[object]:
     """Media in the real S3 server's bucket, under a prefix of this test's own."""
     import uuid
-
-    import boto3
-    from botocore.config import Config
 
     env = s3_env()
     prefix = f"run-{uuid.uuid4().hex[:12]}"
@@ -174,21 +187,21 @@ def s3_storage(settings: LazySettings, media_root: Path) -> Iterator[object]:
             },
         },
     }
-    client = boto3.client(
-        "s3",
-        endpoint_url=env["S3_ENDPOINT_URL"],
-        region_name=env["S3_REGION"],
-        aws_access_key_id=env["S3_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
+    client = s3_client(env)
 
     def object_names() -> list[str]:
         listing = client.list_objects_v2(Bucket=env["S3_BUCKET"], Prefix=prefix + "/")
         return sorted(item["Key"][len(prefix) + 1 :] for item in listing.get("Contents", []))
 
     yield type(
-        "Bucket", (), {"object_names": staticmethod(object_names), "prefix": prefix, "env": env}
+        "Bucket",
+        (),
+        {
+            "object_names": staticmethod(object_names),
+            "prefix": prefix,
+            "env": env,
+            "client": client,
+        },
     )
 
 

@@ -6,10 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 
-import boto3
 import pytest
 import requests
-from botocore.config import Config
 from django.test import Client
 
 from tests import samples
@@ -17,18 +15,6 @@ from uploads.files import all_files
 from uploads.models import Image
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _bucket(s3_storage):
-    env = s3_storage.env
-    return boto3.client(
-        "s3",
-        endpoint_url=env["S3_ENDPOINT_URL"],
-        region_name=env["S3_REGION"],
-        aws_access_key_id=env["S3_ACCESS_KEY_ID"],
-        aws_secret_access_key=env["S3_SECRET_ACCESS_KEY"],
-        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}),
-    )
 
 
 def test_objects_carry_the_rows_type_and_an_inline_disposition(
@@ -39,7 +25,7 @@ def test_objects_carry_the_rows_type_and_an_inline_disposition(
     response = client.post("/api/1/upload", {"source": source}, HTTP_X_API_KEY=api_key)
     assert response.status_code == 200, response.content
     image = Image.objects.get()
-    bucket = _bucket(s3_storage)
+    bucket = s3_storage.client
     files = all_files(image)
     assert {f.variant for f in files} >= {"image", "thumb", "medium"}
     for stored in files:
@@ -82,7 +68,7 @@ def test_files_renamed_for_a_private_album_keep_their_type_on_the_bucket(
     new_path = image_files_randomize(image_id=image.pk)
     assert new_path and new_path != "images/harbour.png"
     image.refresh_from_db()
-    bucket = _bucket(s3_storage)
+    bucket = s3_storage.client
     for stored in all_files(image):
         head = bucket.head_object(
             Bucket=s3_storage.env["S3_BUCKET"], Key=f"{s3_storage.prefix}/{stored.name}"
@@ -107,7 +93,7 @@ def test_files_copied_by_an_import_carry_their_type_and_disposition(s3_storage, 
     )
     assert copied.size == source.stat().st_size
     assert copied.md5 == hashlib.md5(source.read_bytes()).hexdigest()
-    head = _bucket(s3_storage).head_object(
+    head = s3_storage.client.head_object(
         Bucket=s3_storage.env["S3_BUCKET"], Key=f"{s3_storage.prefix}/images/2019/05/01/old.th.jpg"
     )
     assert head["ContentType"] == "image/jpeg"

@@ -27,7 +27,7 @@ from bench.slow_clients import (
 )
 from chevereto.core.models import SiteSettings
 from tests.conftest import files_under, require_env
-from tests.integration.conftest import database_url, s3_env
+from tests.integration.conftest import database_url, s3_client, s3_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -51,16 +51,9 @@ class Site:
         """Whether the storage the server writes to (its S3 bucket, or media_root) has `name`."""
         if "S3_BUCKET" not in self.env:
             return (media_root / name).is_file()
-        import boto3
         from botocore.exceptions import ClientError
 
-        client = boto3.client(
-            "s3",
-            endpoint_url=self.env["S3_ENDPOINT_URL"],
-            region_name=self.env["S3_REGION"],
-            aws_access_key_id=self.env["S3_ACCESS_KEY_ID"],
-            aws_secret_access_key=self.env["S3_SECRET_ACCESS_KEY"],
-        )
+        client = s3_client(self.env)
         try:
             key = f"{self.env['S3_LOCATION']}/{name}"
             client.head_object(Bucket=self.env["S3_BUCKET"], Key=key)
