@@ -27,6 +27,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
+from chevereto.core.formats import FORMAT_BY_MIME, FORMATS
+
 CSP = "Content-Security-Policy"
 
 # The files users upload are shown by the browser as images or videos; anything else is
@@ -38,21 +40,8 @@ MEDIA_CSP = (
 # in a fully sandboxed (opaque-origin) document that request fails CORS and nothing plays.
 # Keeping the origin is safe here, because nothing may run: no allow-scripts, no script-src.
 MEDIA_CSP_VIDEO = MEDIA_CSP + " allow-same-origin"
-INLINE_TYPES = frozenset(
-    {
-        "image/jpeg",
-        "image/png",
-        "image/gif",
-        "image/webp",
-        "image/avif",
-        "image/bmp",
-        "image/heic",
-        "image/heif",
-        "video/mp4",
-        "video/webm",
-        "video/quicktime",
-    }
-)
+# Every type the site stores (chevereto/core/formats.py), HEIC's other name included.
+INLINE_TYPES = frozenset({f.mime for f in FORMATS.values()} | set(FORMAT_BY_MIME))
 
 # Powerful features no page of the site uses. Fullscreen (videos) and clipboard writes
 # (copy buttons) keep their default, this site only.
