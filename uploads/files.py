@@ -83,9 +83,11 @@ def parse_derivative(filename: str) -> tuple[str, Variant] | None:
     return None
 
 
-def typed(content: T, *, mime: str, filename: str) -> T:
+def typed(content: T, *, mime: str, filename: str, md5: str = "") -> T:
     """`content` marked with the type and disposition its stored object must carry, from
     the upload's row: an S3 bucket (uploads.s3) then serves it as the site would, instead
-    of guessing from the name. Local storage ignores the mark."""
+    of guessing from the name. ``md5`` (hex), when the caller knows it, is checked by the
+    bucket against the bytes it receives. Local storage ignores the marks."""
     content.object_parameters = media_object_parameters(mime=mime, filename=filename)  # type: ignore[attr-defined]
+    content.content_md5 = md5  # type: ignore[attr-defined]
     return content

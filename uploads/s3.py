@@ -4,11 +4,14 @@ django-storages guesses an object's Content-Type from its name unless told. Ever
 an upload's file says what the file is (`typed`), from the upload's row, so a bucket or a
 CDN in front of it serves each file as the site itself would: the recorded image or video
 type, `inline` (or `attachment` for anything else), never text/html.
-`uploads.files.typed` marks the content; this storage writes what it says.
+`uploads.files.typed` marks the content; this storage writes what it says. A file written
+with one PutObject is sent with the Content-MD5 of its bytes when the mark carries it: the
+bucket refuses (BadDigest) anything but those bytes.
 """
 
 from __future__ import annotations
 
+import base64
 import os
 import threading
 from typing import Any
@@ -92,6 +95,9 @@ class MediaS3Storage(S3Storage):
                 raise FileExistsError(cleaned)
             if self.conditional_writes:
                 params["IfNoneMatch"] = "*"
+        md5 = getattr(content, "content_md5", "")
+        if md5:
+            params["ContentMD5"] = base64.b64encode(bytes.fromhex(md5)).decode("ascii")
         content.seek(0, os.SEEK_SET)
         try:
             self.connection.meta.client.put_object(

@@ -259,7 +259,12 @@ def _store(
     content = _LocalFile(prepared.path)
     try:
         stored = _save_under_a_free_name(
-            storage, content, [folder + n for n in names], mime, first_may_be_taken
+            storage,
+            content,
+            [folder + n for n in names],
+            mime,
+            first_may_be_taken,
+            md5=prepared.md5,
         )
     finally:
         content.close()
@@ -273,16 +278,23 @@ def _store(
 
 
 def _save_under_a_free_name(
-    storage: DjangoStorage, content: File, names: list[str], mime: str, first_may_be_taken: bool
+    storage: DjangoStorage,
+    content: File,
+    names: list[str],
+    mime: str,
+    first_may_be_taken: bool,
+    *,
+    md5: str = "",
 ) -> str:
     """Save under the first of ``names`` no file has; past the last, a name the storage
     picks. A storage that can refuse to overwrite (``save_new``: S3's conditional write)
     is asked for each name in turn. When the first name is often taken (an original's:
     "image.jpg") the rows are asked first, not the bucket (an index lookup, not a request
-    to S3), so the upload is rarely sent twice; a file no row owns is refused by the write."""
+    to S3), so the upload is rarely sent twice; a file no row owns is refused by the write.
+    ``md5`` is that of ``content``'s bytes, for the bucket to check."""
 
     def marked(name: str) -> File:
-        return typed(content, mime=mime, filename=name.rsplit("/", 1)[-1])
+        return typed(content, mime=mime, filename=name.rsplit("/", 1)[-1], md5=md5)
 
     save_new = getattr(storage, "save_new", None)
     if save_new is None:

@@ -20,6 +20,7 @@ from django.db import connection
 from django.utils import timezone
 
 from chevereto.celery import app as celery_app
+from chevereto.core.s3config import s3_client_config
 from tests.conftest import require_env
 from uploads.models import DerivativeLock, Image
 
@@ -184,6 +185,8 @@ def s3_storage(settings: LazySettings, media_root: Path) -> Iterator[object]:
                 "signature_version": "s3v4",
                 "file_overwrite": False,
                 "location": prefix,
+                # The site's own client settings (bounded waits, checksums only where required).
+                "client_config": s3_client_config(addressing_style="path"),
             },
         },
     }

@@ -140,3 +140,51 @@ def test_a_file_no_row_owns_keeps_its_name_and_its_bytes(
     assert Image.objects.get().path != stray
     assert follow(client, image["url"]) == photo
     assert default_storage.open(stray).read() == b"left behind"
+
+
+def test_an_original_is_sent_with_its_content_md5_and_no_crc_checksum(
+    client: Client, api_key: str, s3_storage
+) -> None:
+    """The bucket checks the bytes it receives against the upload's MD5; the CRC headers
+    many S3-compatible servers refuse are not sent (chevereto.core.s3config)."""
+    import base64
+    import hashlib
+
+    from django.core.files.storage import default_storage
+
+    sent: list[dict[str, str]] = []
+
+    def record(request, **kwargs) -> None:
+        headers = request.headers.items()
+        sent.append({k.lower(): v.decode() if isinstance(v, bytes) else v for k, v in headers})
+
+    events = default_storage.connection.meta.client.meta.events
+    events.register("before-send.s3.PutObject", record)
+    try:
+        photo = samples.jpeg_bytes(300, 200)
+        image = upload(client, api_key, photo)
+    finally:
+        events.unregister("before-send.s3.PutObject", record)
+    digest = hashlib.md5(photo).digest()
+    assert image["md5"] == digest.hex()
+    original = [h for h in sent if h.get("content-md5")]
+    assert [h["content-md5"] for h in original] == [base64.b64encode(digest).decode()]
+    crc = [k for h in sent for k in h if k.startswith("x-amz-checksum") or k == "x-amz-trailer"]
+    assert not crc
+    assert follow(client, image["url"]) == photo
+
+
+def test_a_write_whose_bytes_do_not_match_their_md5_is_refused_and_leaves_nothing(
+    s3_storage,
+) -> None:
+    from botocore.exceptions import ClientError
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from uploads.files import typed
+
+    wrong = typed(ContentFile(b"the bytes sent"), mime="image/png", filename="c.png", md5="0" * 32)
+    with pytest.raises(ClientError) as refused:
+        default_storage.save_new("c/c.png", wrong)
+    assert refused.value.response["Error"]["Code"] == "BadDigest"
+    assert s3_storage.object_names() == []
