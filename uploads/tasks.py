@@ -28,6 +28,11 @@ log = logging.getLogger(__name__)
     retry_backoff=True,
     retry_backoff_max=300,
     max_retries=5,
+    # A run whose process died (the kernel's out-of-memory killer, a kill at deploy) is tried
+    # again after a few seconds, counted as a retry: a file that kills its worker every time
+    # ends recorded as failed (`_derivatives_killed`) instead of coming back forever.
+    retry_on_worker_lost=True,
+    default_retry_delay=5,
     soft_time_limit=240,
     time_limit=300,
 )
@@ -55,9 +60,9 @@ def _derivatives_killed(
     args: tuple | None = None,
     **_: object,
 ) -> None:
-    """A run killed at its hard time limit runs no code on the way out: the worker's main
-    process reports it here, and it is remembered as a failure like any other, so beat's
-    sweep does not queue it again every few minutes (each time for the whole limit)."""
+    """A run killed at its hard time limit, or whose process died on its last try, runs no
+    code on the way out: the worker's main process reports it here, and it is remembered as
+    a failure like any other, so beat's sweep does not queue it again every few minutes."""
     if getattr(sender, "name", None) != generate_derivatives.name:
         return
     if isinstance(exception, TimeLimitExceeded | WorkerLostError) and args:

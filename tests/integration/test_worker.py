@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 from PIL import Image as PILImage
 
+from chevereto.celery import app as celery_app
 from tests import samples
 from tests.integration.conftest import assert_redelivered_after_a_kill, use_broker, wait_until
-from uploads.models import Image
+from uploads.models import DerivativeLock, Image
+from uploads.tasks import generate_derivatives
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ALL = Image.CHAIN_IMAGE | Image.CHAIN_THUMB | Image.CHAIN_MEDIUM
@@ -45,6 +51,37 @@ def test_a_worker_killed_mid_task_has_the_task_redelivered(
     # The task is queued before any worker runs.
     upload(client, api_key, samples.jpeg_bytes(1200, 900))
     assert_redelivered_after_a_kill(image_id=Image.objects.get().pk, start=start_worker)
+
+
+def test_a_task_whose_worker_dies_on_its_last_try_is_remembered_as_failed(
+    client: Client, api_key: str, start_worker
+) -> None:
+    """A file that kills its worker every time (the out-of-memory killer) comes back a few
+    times, each a retry, then is recorded as failed: never queued again forever."""
+    upload(client, api_key, samples.jpeg_bytes(1200, 900))
+    image_id = Image.objects.get().pk
+    # The upload's own task goes; this test sends the task as its last try would come.
+    celery_app.control.purge()
+    generate_derivatives.apply_async((image_id,), retries=generate_derivatives.max_retries)
+    DerivativeLock.objects.create(
+        image_id=image_id, expires_at=timezone.now() + timedelta(minutes=5)
+    )
+    worker = start_worker()
+    wait_until(lambda: "generate_derivatives" in worker.log.read_text(errors="replace"))
+    time.sleep(1.0)
+    for child in worker.children():
+        os.kill(child, signal.SIGKILL)
+    wait_until(
+        lambda: cache.get(f"derivatives-failed:{image_id}") is not None, what="the failure noted"
+    )
+    DerivativeLock.objects.filter(image_id=image_id).delete()
+    # Longer than the retry delay: nothing comes back.
+    time.sleep(generate_derivatives.default_retry_delay + 3)
+    log = worker.log.read_text(errors="replace")
+    assert "WorkerLostError" in log
+    assert " retry: " not in log, log[-3000:]
+    assert log.count(" received") == 1, log[-3000:]
+    assert Image.objects.get(pk=image_id).chain == Image.CHAIN_IMAGE
 
 
 def test_an_upload_succeeds_with_redis_down_and_derivatives_come_on_demand(
