@@ -148,6 +148,7 @@ class ImageImporter:
             if image_id in existing:
                 skipped.append(image_id)
                 continue
+            ctx.attempt(key)
             try:
                 image = self.build(row, key, albums, notes)
             except OSError as exc:

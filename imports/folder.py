@@ -224,6 +224,7 @@ def run(ctx: ImportContext) -> None:
     for rel, key in _walk(root):
         if has_items and ctx.seen(key):
             continue
+        ctx.attempt(key)
         path = os.path.join(root, key)
         if os.path.islink(path) and not os.path.realpath(path).startswith(
             os.path.realpath(root) + os.sep

@@ -78,7 +78,7 @@ class ImportIssue(models.Model):
 
     job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="issues")
     key = models.CharField(max_length=512)
-    # "corrupt", "unsupported", "missing", "orphan", "error".
+    # "corrupt", "unsupported", "missing", "orphan", "error", "crashed" (see runner).
     kind = models.CharField(max_length=16)
     message = models.CharField(max_length=500)
     created_at = models.DateTimeField(auto_now_add=True)

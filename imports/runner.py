@@ -16,6 +16,7 @@ resumes.
 from __future__ import annotations
 
 import importlib
+import logging
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -27,11 +28,15 @@ from django.utils import timezone
 
 from imports.models import ImportIssue, ImportItem, ImportJob
 
+log = logging.getLogger(__name__)
+
 IMPORTERS: dict[str, str] = {
     ImportJob.Kind.FOLDER: "imports.folder.run",
     ImportJob.Kind.CHEVERETO: "imports.chevereto.run",
 }
 STALE_AFTER = timedelta(minutes=5)
+# A careful run (after a crash) skips the item its process died on this many times.
+CRASHES_TO_SKIP = 2
 # Issues kept per job: a folder of a million broken files must not make a million rows.
 MAX_ISSUES = 10_000
 
@@ -59,6 +64,8 @@ class ImportContext:
         self._pending: dict[str, int] = {}
         self._done_later: list[ImportItem] = []
         self._deadline = None if time_budget is None else time.monotonic() + time_budget
+        # Set after a crash, until the first tick: see `_after_a_crash`.
+        self.careful = False
 
     @property
     def options(self) -> dict[str, Any]:
@@ -74,6 +81,12 @@ class ImportContext:
     def target_of(self, key: str) -> int | None:
         item = ImportItem.objects.filter(job=self.job, key=key[:512]).first()
         return item.target_id if item is not None else None
+
+    def attempt(self, key: str) -> None:
+        """Say which item the importer works on next. Costs nothing, except in a careful run
+        (after a crash), which writes it down so the next run knows what it died on."""
+        if self.careful:
+            self.save_state(current=key[:512])
 
     def done(self, key: str, target_id: int | None, *, skipped: bool = False) -> bool:
         """Record an imported (or deliberately skipped) item. False when it was recorded
@@ -127,6 +140,11 @@ class ImportContext:
         self._write_done_later()
         updates: dict[str, Any] = {name: F(name) + n for name, n in self._pending.items()}
         updates["heartbeat_at"] = timezone.now()
+        if self.careful:
+            # The batch that was in flight at the crash is behind: back to the fast way.
+            self.careful = False
+            self.job.state = {k: v for k, v in self.job.state.items() if k != "current"}
+            updates["state"] = self.job.state
         ImportJob.objects.filter(pk=self.job.pk).update(**updates)
         self._pending.clear()
         try:
@@ -154,17 +172,59 @@ class ImportContext:
 
 def job_claim(job_id: int) -> ImportJob | None:
     """Take the job for this process: queued, or running with a stale heartbeat."""
+    claimed = _claim(job_id)
+    return claimed[0] if claimed is not None else None
+
+
+def _claim(job_id: int) -> tuple[ImportJob, bool] | None:
+    """`job_claim`, and whether the job was taken over from a process that died."""
     now = timezone.now()
-    claimable = Q(status=ImportJob.Status.QUEUED) | Q(
-        status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER
-    )
-    taken = ImportJob.objects.filter(claimable, pk=job_id).update(
-        status=ImportJob.Status.RUNNING, heartbeat_at=now, error=""
-    )
-    if not taken:
-        return None
-    ImportJob.objects.filter(pk=job_id, started_at__isnull=True).update(started_at=now)
-    return ImportJob.objects.get(pk=job_id)
+    jobs = ImportJob.objects.filter(pk=job_id)
+    changes = {"status": ImportJob.Status.RUNNING, "heartbeat_at": now, "error": ""}
+    taken_over = False
+    if not jobs.filter(status=ImportJob.Status.QUEUED).update(**changes):
+        stale = Q(status=ImportJob.Status.RUNNING, heartbeat_at__lt=now - STALE_AFTER)
+        if not jobs.filter(stale).update(**changes):
+            return None
+        taken_over = True
+    jobs.filter(started_at__isnull=True).update(started_at=now)
+    return ImportJob.objects.get(pk=job_id), taken_over
+
+
+def _after_a_crash(ctx: ImportContext, *, taken_over: bool) -> None:
+    """Before a run: when the last one died (its process killed, its job taken over), run
+    carefully, and skip the item that killed the process twice.
+
+    A careful run writes the key of each item before working on it (`ImportContext.attempt`)
+    until its first tick: the item in flight when the last process died is among those. A
+    file that kills the process every time (native code of a decoder crashing on it) is
+    found so, reported as an issue and skipped; without this the job would die on it every
+    few minutes, for ever, importing nothing after it. Twice, so that a deploy's restart at
+    the wrong moment does not make an innocent file an issue.
+    """
+    state = dict(ctx.job.state)
+    current = state.pop("current", None)
+    if not (taken_over or current):
+        return
+    ctx.careful = True
+    if current:
+        crashes = dict(state.get("crashes", {}))
+        crashes[current] = crashes.get(current, 0) + 1
+        if crashes[current] >= CRASHES_TO_SKIP:
+            del crashes[current]
+            if not ctx.seen(current):
+                log.warning("import %s: %s skipped, its process died on it", ctx.job.pk, current)
+                with transaction.atomic():
+                    ctx.issue(
+                        current,
+                        "crashed",
+                        f"The importing process died on it {CRASHES_TO_SKIP} times: skipped "
+                        "(the worker's log may say why; a reset tries it again).",
+                    )
+                    ctx.remember(current, None)
+        state["crashes"] = crashes
+    ctx.job.state = state
+    ImportJob.objects.filter(pk=ctx.job.pk).update(state=state)
 
 
 def job_run(
@@ -178,13 +238,15 @@ def job_run(
     With a `time_budget` (seconds), the run stops at the first tick past it and puts the job
     back to QUEUED: the caller queues the next slice.
     """
-    job = job_claim(job_id)
-    if job is None:
+    claimed = _claim(job_id)
+    if claimed is None:
         return ImportJob.objects.get(pk=job_id)
+    job, taken_over = claimed
     module, _, name = IMPORTERS[job.kind].rpartition(".")
     importer = getattr(importlib.import_module(module), name)
     ctx = ImportContext(job, on_progress, time_budget=time_budget)
     try:
+        _after_a_crash(ctx, taken_over=taken_over)
         importer(ctx)
         ctx._deadline = None  # the work is done: the last tick must not end a slice
         ctx.tick()
@@ -196,10 +258,13 @@ def job_run(
         pass
     except Exception as exc:
         # The job as a whole could not go on (its database unreachable, its folder gone):
-        # keep what was imported and say why; `resume` picks it up again.
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
-            status=ImportJob.Status.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000]
-        )
+        # keep what was imported and say why; `resume` picks it up again. The item it was
+        # on did not kill the process: it is no crash's suspect.
+        ended: dict[str, Any] = {"status": ImportJob.Status.FAILED}
+        ended["error"] = f"{type(exc).__name__}: {exc}"[:2000]
+        if ctx.careful:
+            ended["state"] = {k: v for k, v in ctx.job.state.items() if k != "current"}
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(**ended)
         _flush(ctx)
     else:
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(

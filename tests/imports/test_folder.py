@@ -14,7 +14,7 @@ from chevereto.core.models import AuditEntry, SiteSettings
 from imports import folder
 from imports.models import ImportIssue, ImportItem, ImportJob
 from imports.runner import job_run
-from imports.services import import_job_create
+from imports.services import import_job_create, import_job_reset
 from tests.factories import make_album, make_user
 from tests.samples import jpeg_bytes, png_bytes
 from uploads.models import Image
@@ -208,3 +208,127 @@ def test_a_folder_that_disappears_fails_the_job_which_can_be_resumed(tree: Path)
     call_command("import_folder", "--job", str(job.pk), "--no-progress", stdout=io.StringIO())
     job.refresh_from_db()
     assert (job.status, job.imported) == (ImportJob.Status.DONE, 4)
+
+
+def _killer(monkeypatch: pytest.MonkeyPatch, key: str) -> dict[str, int]:
+    """Make importing `key` end the process (KeyboardInterrupt, which the runner does not
+    catch, stands for a crash in a decoder's native code); count the attempts."""
+    real = folder._import_file
+    tries = {"n": 0}
+
+    def import_file(ctx: object, *, key: str, **kw: object) -> None:
+        if key == killing:
+            tries["n"] += 1
+            raise KeyboardInterrupt
+        real(ctx, key=key, **kw)  # type: ignore[arg-type]
+
+    killing = key
+    monkeypatch.setattr(folder, "_import_file", import_file)
+    return tries
+
+
+def _process_died(job: ImportJob) -> None:
+    """The dead process's job stays RUNNING; beat takes it over once its heartbeat is old."""
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at="2000-01-01T00:00:00Z")
+
+
+def test_a_file_that_kills_the_process_every_time_is_skipped_on_the_third_death(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_user("ana")
+    job = import_job_create(
+        kind="folder", options={"path": str(tree), "user": "ana"}, actor=None, enqueue=False
+    )
+    tries = _killer(monkeypatch, "trips/lisbon.jpg")
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk)
+    job.refresh_from_db()
+    # The first death says nothing of its file: no run wrote down what it was on.
+    assert "current" not in job.state
+    _process_died(job)
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk)
+    job.refresh_from_db()
+    # Taken over, the run went carefully and wrote down the file it died on.
+    assert job.state["current"] == "trips/lisbon.jpg"
+    _process_died(job)
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk)
+    job.refresh_from_db()
+    assert job.state["crashes"] == {"trips/lisbon.jpg": 1}
+    assert not ImportIssue.objects.filter(job=job, kind="crashed").exists()
+    _process_died(job)
+
+    job = job_run(job.pk)
+
+    assert tries["n"] == 3
+    assert job.status == ImportJob.Status.DONE
+    issue = ImportIssue.objects.get(job=job, kind="crashed")
+    assert issue.key == "trips/lisbon.jpg"
+    assert "died on it 2 times" in issue.message
+    assert "current" not in job.state and job.state["crashes"] == {}
+    # Everything after it was imported, nothing twice.
+    assert sorted(Image.objects.values_list("original_filename", flat=True)) == [
+        "a.jpg",
+        "b.png",
+        "tram.jpg",
+    ]
+    issues = dict(ImportIssue.objects.filter(job=job).values_list("key", "kind"))
+    assert issues == {
+        "trips/lisbon.jpg": "crashed",
+        "trips/broken.jpg": "corrupt",
+        "notes.pdf": "unsupported",
+    }
+
+    # A reset tries it again: with the file fixed (here, the process no longer dies on it)
+    # it is imported.
+    monkeypatch.undo()
+    reset = import_job_reset(job=job, actor=None, source="command", enqueue=False)
+    job = job_run(reset.pk)
+    assert job.status == ImportJob.Status.DONE
+    assert Image.objects.filter(original_filename="lisbon.jpg").count() == 1
+    assert not ImportIssue.objects.filter(job=job, kind="crashed").exists()
+
+
+def test_one_death_on_a_file_does_not_make_it_an_issue(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A deploy's restart that happens to stop the careful run: the file was innocent.
+    make_user("ana")
+    job = import_job_create(
+        kind="folder", options={"path": str(tree), "user": "ana"}, actor=None, enqueue=False
+    )
+    _killer(monkeypatch, "b.png")
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk)
+    _process_died(job)
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk)
+    monkeypatch.undo()
+    _process_died(job)
+
+    job = job_run(job.pk)
+
+    assert job.status == ImportJob.Status.DONE
+    assert not ImportIssue.objects.filter(job=job, kind="crashed").exists()
+    assert Image.objects.count() == 4
+    assert "current" not in job.state
+
+
+def test_a_run_that_did_not_crash_writes_no_item_down(
+    tree: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Only a careful run (after a death) pays a write per file.
+    make_user("ana")
+    written: list[dict[str, object]] = []
+    real = folder.ImportContext.save_state
+
+    def save_state(self: object, **values: object) -> None:
+        written.append(values)
+        real(self, **values)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(folder.ImportContext, "save_state", save_state)
+    job = run_import(tree, user="ana")
+    assert job.status == ImportJob.Status.DONE
+    assert written and not any("current" in values for values in written)
+    assert "current" not in job.state and "crashes" not in job.state
