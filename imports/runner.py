@@ -94,16 +94,15 @@ class ImportContext:
         try:
             with transaction.atomic():
                 ImportItem.objects.create(job=self.job, key=key[:512], target_id=target_id)
+                self._count_now(processed=1, **{"skipped" if skipped else "imported": 1})
         except IntegrityError:
             return False
-        self._count("processed")
-        self._count("skipped" if skipped else "imported")
         return True
 
     def done_later(self, key: str, target_id: int | None, *, skipped: bool = False) -> None:
-        """`done`, written with the next `tick` in one INSERT: for an importer that can
-        tell after a crash which of its last items were made (see imports.folder), it
-        saves a commit per item."""
+        """`done`, written with the next `tick` in one INSERT (and counted with it): for an
+        importer that can tell after a crash which of its last items were made (see
+        imports.folder), it saves a commit per item."""
         self._done_later.append(ImportItem(job=self.job, key=key[:512], target_id=target_id))
         self._count("processed")
         self._count("skipped" if skipped else "imported")
@@ -120,12 +119,12 @@ class ImportContext:
 
     def issue(self, key: str, kind: str, message: str) -> None:
         """Report an item that could not be imported; the run goes on with the rest."""
-        if self.job.failed + self._pending.get("failed", 0) < MAX_ISSUES:
-            ImportIssue.objects.create(
-                job=self.job, key=key[:512], kind=kind[:16], message=message[:500]
-            )
-        self._count("processed")
-        self._count("failed")
+        with transaction.atomic():
+            if self.job.failed < MAX_ISSUES:
+                ImportIssue.objects.create(
+                    job=self.job, key=key[:512], kind=kind[:16], message=message[:500]
+                )
+            self._count_now(processed=1, failed=1)
 
     def set_total(self, total: int) -> None:
         self.job.total = total
@@ -136,17 +135,15 @@ class ImportContext:
         ImportJob.objects.filter(pk=self.job.pk).update(state=self.job.state)
 
     def tick(self) -> None:
-        """Flush counters and the heartbeat; stop if an admin paused or cancelled the job."""
-        self._write_done_later()
-        updates: dict[str, Any] = {name: F(name) + n for name, n in self._pending.items()}
-        updates["heartbeat_at"] = timezone.now()
+        """Write the items done since the last tick, with their counts, and the heartbeat;
+        stop if an admin paused or cancelled the job."""
+        updates: dict[str, Any] = {"heartbeat_at": timezone.now()}
         if self.careful:
             # The batch that was in flight at the crash is behind: back to the fast way.
             self.careful = False
             self.job.state = {k: v for k, v in self.job.state.items() if k != "current"}
             updates["state"] = self.job.state
-        ImportJob.objects.filter(pk=self.job.pk).update(**updates)
-        self._pending.clear()
+        self._write_done_later(**updates)
         try:
             self.job.refresh_from_db(
                 fields=["status", "total", "processed", "imported", "skipped", "failed"]
@@ -161,13 +158,29 @@ class ImportContext:
         if self._deadline is not None and time.monotonic() > self._deadline:
             raise SliceEnded()
 
-    def _write_done_later(self) -> None:
-        if self._done_later:
-            ImportItem.objects.bulk_create(self._done_later, ignore_conflicts=True)
-            self._done_later = []
+    def _write_done_later(self, **also: Any) -> None:
+        """The items of `done_later` and their counts, in one transaction: a crash loses
+        both or neither, so the counters always agree with the items."""
+        updates: dict[str, Any] = {name: F(name) + n for name, n in self._pending.items()}
+        updates.update(also)
+        with transaction.atomic():
+            if self._done_later:
+                ImportItem.objects.bulk_create(self._done_later, ignore_conflicts=True)
+            if updates:
+                ImportJob.objects.filter(pk=self.job.pk).update(**updates)
+        self._done_later = []
+        self._pending.clear()
 
     def _count(self, name: str) -> None:
         self._pending[name] = self._pending.get(name, 0) + 1
+
+    def _count_now(self, **counts: int) -> None:
+        """Count an item recorded at once, in its own transaction (a crash loses both)."""
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            **{name: F(name) + n for name, n in counts.items()}
+        )
+        for name, n in counts.items():
+            setattr(self.job, name, getattr(self.job, name) + n)
 
 
 def job_claim(job_id: int) -> ImportJob | None:
@@ -265,7 +278,7 @@ def job_run(
         if ctx.careful:
             ended["state"] = {k: v for k, v in ctx.job.state.items() if k != "current"}
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(**ended)
-        _flush(ctx)
+        ctx._write_done_later()
     else:
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
             status=ImportJob.Status.DONE, finished_at=timezone.now()
@@ -277,11 +290,3 @@ def job_run(
     if on_progress is not None:
         on_progress(job)
     return job
-
-
-def _flush(ctx: ImportContext) -> None:
-    ctx._write_done_later()
-    updates = {name: F(name) + n for name, n in ctx._pending.items()}
-    if updates:
-        ImportJob.objects.filter(pk=ctx.job.pk).update(**updates)
-    ctx._pending.clear()

@@ -154,6 +154,8 @@ def test_an_interrupted_import_resumes_without_duplicates(
     ]
     assert Album.objects.filter(name="trips").count() == 1
     assert ImportIssue.objects.filter(job=job).count() == 2
+    # Its progress counts every file once: the dead run's counts went with its items.
+    assert (job.total, job.processed, job.imported, job.failed) == (6, 6, 4, 2)
 
 
 def test_running_the_finished_job_again_imports_nothing(tree: Path) -> None:
@@ -279,6 +281,8 @@ def test_a_file_that_kills_the_process_every_time_is_skipped_on_the_third_death(
         "trips/broken.jpg": "corrupt",
         "notes.pdf": "unsupported",
     }
+    # The counts lost with each dead run's last batch were lost with its items: they agree.
+    assert (job.total, job.processed, job.imported, job.failed) == (6, 6, 3, 3)
 
     # A reset tries it again: with the file fixed (here, the process no longer dies on it)
     # it is imported.
@@ -313,6 +317,9 @@ def test_one_death_on_a_file_does_not_make_it_an_issue(
     assert not ImportIssue.objects.filter(job=job, kind="crashed").exists()
     assert Image.objects.count() == 4
     assert "current" not in job.state
+    # a.jpg, made by the first run and found by the second (which died before its first
+    # tick), is counted once.
+    assert (job.total, job.processed, job.imported, job.failed) == (6, 6, 4, 2)
 
 
 def test_a_run_that_did_not_crash_writes_no_item_down(
