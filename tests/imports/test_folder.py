@@ -229,37 +229,37 @@ def _killer(monkeypatch: pytest.MonkeyPatch, key: str) -> dict[str, int]:
     return tries
 
 
-def _process_died(job: ImportJob) -> None:
-    """The dead process's job stays RUNNING; beat takes it over once its heartbeat is old."""
+def _folder_job(tree: Path) -> ImportJob:
+    make_user("ana")
+    return import_job_create(
+        kind="folder", options={"path": str(tree), "user": "ana"}, actor=None, enqueue=False
+    )
+
+
+def _run_and_die(job: ImportJob) -> ImportJob:
+    """Run the job until its process dies; like beat, take it over once its heartbeat is
+    old (the dead process's job stays RUNNING until then)."""
+    with pytest.raises(KeyboardInterrupt):
+        job_run(job.pk)
     ImportJob.objects.filter(pk=job.pk).update(heartbeat_at="2000-01-01T00:00:00Z")
+    job.refresh_from_db()
+    return job
 
 
 def test_a_file_that_kills_the_process_every_time_is_skipped_on_the_third_death(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    make_user("ana")
-    job = import_job_create(
-        kind="folder", options={"path": str(tree), "user": "ana"}, actor=None, enqueue=False
-    )
+    job = _folder_job(tree)
     tries = _killer(monkeypatch, "trips/lisbon.jpg")
-    with pytest.raises(KeyboardInterrupt):
-        job_run(job.pk)
-    job.refresh_from_db()
+    job = _run_and_die(job)
     # The first death says nothing of its file: no run wrote down what it was on.
     assert "current" not in job.state
-    _process_died(job)
-    with pytest.raises(KeyboardInterrupt):
-        job_run(job.pk)
-    job.refresh_from_db()
+    job = _run_and_die(job)
     # Taken over, the run went carefully and wrote down the file it died on.
     assert job.state["current"] == "trips/lisbon.jpg"
-    _process_died(job)
-    with pytest.raises(KeyboardInterrupt):
-        job_run(job.pk)
-    job.refresh_from_db()
+    job = _run_and_die(job)
     assert job.state["crashes"] == {"trips/lisbon.jpg": 1}
     assert not ImportIssue.objects.filter(job=job, kind="crashed").exists()
-    _process_died(job)
 
     job = job_run(job.pk)
 
@@ -298,18 +298,11 @@ def test_one_death_on_a_file_does_not_make_it_an_issue(
     tree: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A deploy's restart that happens to stop the careful run: the file was innocent.
-    make_user("ana")
-    job = import_job_create(
-        kind="folder", options={"path": str(tree), "user": "ana"}, actor=None, enqueue=False
-    )
+    job = _folder_job(tree)
     _killer(monkeypatch, "b.png")
-    with pytest.raises(KeyboardInterrupt):
-        job_run(job.pk)
-    _process_died(job)
-    with pytest.raises(KeyboardInterrupt):
-        job_run(job.pk)
+    _run_and_die(job)
+    _run_and_die(job)
     monkeypatch.undo()
-    _process_died(job)
 
     job = job_run(job.pk)
 
