@@ -50,7 +50,9 @@ class Conflict(exceptions.APIException):
 
 class IssueSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The file's relative path, or the source row")
-    kind = serializers.CharField(help_text="corrupt, unsupported, missing, orphan, crashed, error...")
+    kind = serializers.CharField(
+        help_text="corrupt, unsupported, missing, orphan, crashed, error..."
+    )
     message = serializers.CharField()
     created_at = serializers.DateTimeField()
 
