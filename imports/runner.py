@@ -141,8 +141,7 @@ class ImportContext:
         if self.careful:
             # The batch that was in flight at the crash is behind: back to the fast way.
             self.careful = False
-            self.job.state = {k: v for k, v in self.job.state.items() if k != "current"}
-            updates["state"] = self.job.state
+            self.job.state = updates["state"] = self._state_settled()
         self._write_done_later(**updates)
         try:
             self.job.refresh_from_db(
@@ -170,6 +169,10 @@ class ImportContext:
                 ImportJob.objects.filter(pk=self.job.pk).update(**updates)
         self._done_later = []
         self._pending.clear()
+
+    def _state_settled(self) -> dict[str, Any]:
+        """The state without the item a careful run was on: it did not kill the process."""
+        return {k: v for k, v in self.job.state.items() if k != "current"}
 
     def _count(self, name: str) -> None:
         self._pending[name] = self._pending.get(name, 0) + 1
@@ -273,11 +276,11 @@ def job_run(
         # The job as a whole could not go on (its database unreachable, its folder gone):
         # keep what was imported and say why; `resume` picks it up again. The item it was
         # on did not kill the process: it is no crash's suspect.
-        ended: dict[str, Any] = {"status": ImportJob.Status.FAILED}
-        ended["error"] = f"{type(exc).__name__}: {exc}"[:2000]
-        if ctx.careful:
-            ended["state"] = {k: v for k, v in ctx.job.state.items() if k != "current"}
-        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(**ended)
+        ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(
+            status=ImportJob.Status.FAILED,
+            error=f"{type(exc).__name__}: {exc}"[:2000],
+            state=ctx._state_settled(),
+        )
         ctx._write_done_later()
     else:
         ImportJob.objects.filter(pk=job.pk, status=ImportJob.Status.RUNNING).update(

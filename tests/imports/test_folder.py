@@ -212,9 +212,9 @@ def test_a_folder_that_disappears_fails_the_job_which_can_be_resumed(tree: Path)
     assert (job.status, job.imported) == (ImportJob.Status.DONE, 4)
 
 
-def _killer(monkeypatch: pytest.MonkeyPatch, key: str) -> dict[str, int]:
-    """Make importing `key` end the process (KeyboardInterrupt, which the runner does not
-    catch, stands for a crash in a decoder's native code); count the attempts."""
+def _killer(monkeypatch: pytest.MonkeyPatch, killing: str) -> dict[str, int]:
+    """Make importing `killing` end the process (KeyboardInterrupt, which the runner does
+    not catch, stands for a crash in a decoder's native code); count the attempts."""
     real = folder._import_file
     tries = {"n": 0}
 
@@ -224,7 +224,6 @@ def _killer(monkeypatch: pytest.MonkeyPatch, key: str) -> dict[str, int]:
             raise KeyboardInterrupt
         real(ctx, key=key, **kw)  # type: ignore[arg-type]
 
-    killing = key
     monkeypatch.setattr(folder, "_import_file", import_file)
     return tries
 
