@@ -57,3 +57,16 @@ access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(L)ss "%(a)s"'
 # site and a test server) on one host would fight over it. Off unless a path is given.
 control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "")
 control_socket_disable = not control_socket
+
+# Each worker leads a session of its own. Linux with autogroup (sched_autogroup_enabled, on
+# by default in Debian's and Ubuntu's kernels) shares the CPU between sessions before it
+# looks at processes: all the workers of one session got, together, the share of a single
+# PostgreSQL backend (each leads its own session) or of the S3 server, and a busy site's
+# uploads waited for CPU the machine had (bench/load.py). Signals still come from the
+# master, which is what stops them; a worker whose master is gone exits by itself.
+worker_sessions = _int("GUNICORN_WORKER_SESSIONS", 1) != 0
+
+
+def post_fork(server: object, worker: object) -> None:
+    if worker_sessions:
+        os.setsid()

@@ -266,3 +266,51 @@ def test_a_reader_that_takes_nothing_for_the_send_timeout_is_dropped(
     assert "Dropped a client that stopped reading" in site.log_text()
     assert "Traceback" not in site.log_text()
     assert timed_get(site.port, "/", timeout=5)[0] == 200
+
+
+def _workers(master: int, count: int) -> list[int]:
+    """The master's worker processes, once `count` of them have started."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            children = Path(f"/proc/{master}/task/{master}/children").read_text()
+            found = [int(pid) for pid in children.split()]
+        except OSError:
+            found = []
+        if len(found) == count:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"gunicorn {master} did not start {count} workers")
+
+
+def _running(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie waiting for its new parent to reap it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def test_each_worker_leads_a_session_of_its_own_and_exits_when_its_master_dies(
+    web_server: Callable[..., Site],
+) -> None:
+    # The kernel's autogroup shares the CPU between sessions: one session for all the
+    # workers gave the whole web server the share of one database backend.
+    site = web_server("embedded")
+    workers = _workers(site.process.pid, 2)
+    assert all(os.getsid(pid) == pid for pid in workers)
+    assert timed_get(site.port, "/", timeout=10)[0] == 200
+    # No longer in the master's process group, they are stopped by the master (SIGTERM
+    # above, in the fixture), or stop by themselves once it is gone.
+    site.process.kill()
+    site.process.wait()
+    deadline = time.monotonic() + 30
+    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(_running(pid) for pid in workers)
+
+
+def test_worker_sessions_can_be_turned_off(web_server: Callable[..., Site]) -> None:
+    site = web_server("embedded", GUNICORN_WORKER_SESSIONS="0")
+    master_session = os.getsid(site.process.pid)
+    assert all(os.getsid(pid) == master_session for pid in _workers(site.process.pid, 2))
