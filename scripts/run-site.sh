@@ -31,7 +31,11 @@ fi
 
 echo "Site: http://$HOST:$PORT/  (dashboard: http://$HOST:$PORT/dashboard/)"
 # Every web-server setting (workers, timeouts, the redacting access log) lives in
-# chevereto/gunicorn_conf.py, read from the environment.
+# chevereto/gunicorn_conf.py, read from the environment. The worker above shares this
+# script's session, where its nice is all that keeps it below the web: web workers in
+# sessions of their own would leave it a session's whole CPU share (bench/load.py
+# --layout embedded: 37.9 uploads/s with them, 46.4 without).
+GUNICORN_WORKER_SESSIONS="${GUNICORN_WORKER_SESSIONS:-0}" \
 HOST="$HOST" PORT="$PORT" "$BIN/gunicorn" -c chevereto/gunicorn_conf.py chevereto.wsgi:application &
 web_pid=$!
 wait "$web_pid"
