@@ -304,7 +304,7 @@ def report(
         "CPU seconds during the load: "
         + ", ".join(f"{group} {seconds:.1f}" for group, seconds in sorted(cpu.items()))
         + f", load generator {own_cpu:.1f} (of {elapsed * (os.cpu_count() or 1):.0f} "
-        "on the machine; PostgreSQL, Redis and S3 not counted)"
+        "on the machine)"
     )
 
     upload_p99 = percentiles(tally.latencies.get("upload", [0.0]))[2]
@@ -336,7 +336,7 @@ def report(
     record(bench, "errors", sum(errors.values()), "", target="0", ok=not errors)
     record(bench, "5xx", server_errors, "", target="0", ok=server_errors == 0)
     record(bench, "lost + corrupt", lost + corrupt, "", target="0", ok=lost + corrupt == 0)
-    peak = sum(kb for group, kb in sampler.peak_total_kb.items() if group != "other")
+    peak = sum(kb for group, kb in sampler.peak_total_kb.items() if group in ("web", "celery"))
     record(bench, "server peak RSS", round(peak / 1024), "MB")
     # Figures that other work on the machine hardly moves: what the site's processes cost,
     # and how much of the machine they got (wall-clock figures are only fair near 100%).
@@ -345,8 +345,8 @@ def report(
         record(
             bench, "server CPU per upload (views incl.)", round(server_cpu / uploads * 1000), "ms"
         )
-    share = (server_cpu + own_cpu) / (elapsed * (os.cpu_count() or 1)) * 100
-    record(bench, "CPU share of site + client", round(share), "%")
+    share = (sum(cpu.values()) + own_cpu) / (elapsed * (os.cpu_count() or 1)) * 100
+    record(bench, "CPU share of site, servers + client", round(share), "%")
     # Losing or corrupting an acknowledged upload is a failure, not a slow figure.
     return 1 if lost + corrupt else 0
 

@@ -129,6 +129,9 @@ class Site:
     def pids(self) -> list[int]:
         return [pid for process in self.processes for pid in _tree(process.pid)]
 
+    def service_pids(self) -> dict[str, list[int]]:
+        return {}  # the embedded default has no servers
+
     def stop(self) -> None:
         for process in self.processes:
             if process.poll() is None:
@@ -224,6 +227,22 @@ class ProductionSite(Site):
                 pairs[key] = value
         return pairs
 
+    def service_pids(self) -> dict[str, list[int]]:
+        """The servers' processes (with PostgreSQL's backends), by group: their CPU counts
+        as the site's too, on a machine they share with it."""
+        found: dict[str, list[int]] = {}
+        for group, pidfile in (
+            ("postgresql", self.services / "pgdata" / "postmaster.pid"),
+            ("redis", self.services / "redis.pid"),
+            ("s3", self.services / "weed.pid"),
+        ):
+            try:
+                pid = int(pidfile.read_text().split()[0])
+            except (OSError, IndexError, ValueError):
+                continue
+            found[group] = _tree(pid)
+        return found
+
     def describe(self) -> str:
         a = self.args
         return (
@@ -275,8 +294,10 @@ class Sampler(threading.Thread):
 
     def sample(self) -> None:
         totals: Counter[str] = Counter()
-        for pid in self.site.pids():
-            group = self.group(pid)
+        grouped = [(pid, self.group(pid)) for pid in self.site.pids()]
+        for group, pids in self.site.service_pids().items():
+            grouped += [(pid, group) for pid in pids]
+        for pid, group in grouped:
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
                 fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
