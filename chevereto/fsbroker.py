@@ -66,6 +66,8 @@ class FolderWatch:
         mask = _IN_CLOSE_WRITE | _IN_MOVED_TO
         if all(libc.inotify_add_watch(fd, os.fsencode(f), mask) >= 0 for f in folders):
             self.fd = fd
+            self._poller = select.poll()  # not select(): any descriptor number
+            self._poller.register(fd, select.POLLIN)
         else:
             os.close(fd)
 
@@ -77,8 +79,7 @@ class FolderWatch:
         if self.fd < 0:
             time.sleep(seconds)
             return
-        ready, _, _ = select.select([self.fd], [], [], seconds)
-        if ready:
+        if self._poller.poll(seconds * 1000):
             try:  # consume the events: only their arrival matters
                 while os.read(self.fd, 65536):
                     pass
