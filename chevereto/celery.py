@@ -34,8 +34,8 @@ def worker_nice(target: int, *, autogroup: str = "/proc/self/autogroup") -> None
     and only then by nice within each: a worker started in a session of its own (systemd,
     a supervisor, a terminal) took as much CPU as the whole web server whatever its nice,
     and cut a production layout's upload throughput by two thirds. Such a worker gives its
-    session the same nice. One that shares its session with other processes (scripts/
-    run-site.sh) leaves the session alone: that would lower them too.
+    session the same nice (scripts/run-site.sh starts it that way too). One that shares
+    its session with other processes leaves the session alone: that would lower them too.
     """
     current = os.getpriority(os.PRIO_PROCESS, 0)
     if target > current:

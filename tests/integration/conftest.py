@@ -36,6 +36,16 @@ def database_url() -> str:
     return f"postgres://{auth}{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def session_nice(pid: int) -> int | None:
+    """The nice of `pid`'s autogroup, or None where autogroup does not apply: another
+    kernel, or a process in a cgroup of its own (a container), whose file reads empty."""
+    try:
+        fields = Path(f"/proc/{pid}/autogroup").read_text().split()
+    except OSError:
+        return None
+    return int(fields[-1]) if fields else None
+
+
 def use_broker(
     url: str, *, eager: bool = False, options: dict | None = None
 ) -> tuple[str, bool, dict]:

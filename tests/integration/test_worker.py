@@ -17,7 +17,12 @@ from PIL import Image as PILImage
 
 from chevereto.celery import app as celery_app
 from tests import samples
-from tests.integration.conftest import assert_redelivered_after_a_kill, use_broker, wait_until
+from tests.integration.conftest import (
+    assert_redelivered_after_a_kill,
+    session_nice,
+    use_broker,
+    wait_until,
+)
 from uploads.models import DerivativeLock, Image
 from uploads.tasks import generate_derivatives
 
@@ -115,16 +120,6 @@ def test_the_worker_and_its_pool_processes_run_below_the_web_priority(start_work
     # It shares this test's session: the session's own nice (autogroup) is left alone.
     if session_nice(os.getpid()) is not None:
         assert session_nice(worker.process.pid) == session_nice(os.getpid())
-
-
-def session_nice(pid: int) -> int | None:
-    """The nice of `pid`'s autogroup, or None where autogroup does not apply: another
-    kernel, or a process in a cgroup of its own (a container), whose file reads empty."""
-    try:
-        fields = Path(f"/proc/{pid}/autogroup").read_text().split()
-    except OSError:
-        return None
-    return int(fields[-1]) if fields else None
 
 
 def test_a_worker_in_a_session_of_its_own_lowers_its_session_too(start_worker) -> None:
