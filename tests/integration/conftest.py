@@ -36,6 +36,22 @@ def database_url() -> str:
     return f"postgres://{auth}{db['HOST']}:{db['PORT']}/{db['NAME']}"
 
 
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started (none once it is gone)."""
+    try:
+        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` still runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def session_nice(pid: int) -> int | None:
     """The nice of `pid`'s autogroup, or None where autogroup does not apply: another
     kernel, or a process in a cgroup of its own (a container), whose file reads empty."""
@@ -79,8 +95,7 @@ class Worker:
         self.log = log
 
     def children(self) -> list[int]:
-        path = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        return [int(pid) for pid in path.read_text().split()] if path.exists() else []
+        return child_pids(self.process.pid)
 
     def stop(self) -> None:
         if self.process.poll() is None:

@@ -17,7 +17,7 @@ import pytest
 import requests
 
 from bench.slow_clients import free_port
-from tests.integration.conftest import session_nice
+from tests.integration.conftest import child_pids, running, session_nice
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "run-site.sh"
@@ -57,26 +57,11 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return var
 
 
-def children(pid: int) -> list[int]:
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
-
-
 def command(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def running(pid: int) -> bool:
-    """Whether `pid` still runs (a zombie waiting to be reaped does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 class RunSite:
@@ -89,16 +74,16 @@ class RunSite:
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text(errors="replace")
-            started = children(self.process.pid)
+            started = child_pids(self.process.pid)
             web = next((pid for pid in started if "bin/gunicorn " in command(pid)), None)
             worker = next((pid for pid in started if "bin/celery " in command(pid)), None)
-            if web and worker and len(children(web)) == 2 and len(children(worker)) >= 2:
+            if web and worker and len(child_pids(web)) == 2 and len(child_pids(worker)) >= 2:
                 try:
                     answered = requests.get(f"http://127.0.0.1:{self.port}/api-v1", timeout=5)
                 except requests.RequestException:
                     answered = None
                 if answered is not None and answered.status_code == 200:
-                    return web, children(web), worker, children(worker)
+                    return web, child_pids(web), worker, child_pids(worker)
             time.sleep(0.3)
         raise AssertionError(f"the site did not start:\n{self.log.read_text(errors='replace')}")
 

@@ -27,7 +27,7 @@ from bench.slow_clients import (
 )
 from chevereto.core.models import SiteSettings
 from tests.conftest import files_under, require_env
-from tests.integration.conftest import database_url, s3_client, s3_env
+from tests.integration.conftest import child_pids, database_url, running, s3_client, s3_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -272,23 +272,11 @@ def _workers(master: int, count: int) -> list[int]:
     """The master's worker processes, once `count` of them have started."""
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
-        try:
-            children = Path(f"/proc/{master}/task/{master}/children").read_text()
-            found = [int(pid) for pid in children.split()]
-        except OSError:
-            found = []
+        found = child_pids(master)
         if len(found) == count:
             return found
         time.sleep(0.1)
     raise AssertionError(f"gunicorn {master} did not start {count} workers")
-
-
-def _running(pid: int) -> bool:
-    """Whether `pid` still runs (a zombie waiting for its new parent to reap it does not)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def test_each_worker_leads_a_session_of_its_own_and_exits_when_its_master_dies(
@@ -305,9 +293,9 @@ def test_each_worker_leads_a_session_of_its_own_and_exits_when_its_master_dies(
     site.process.kill()
     site.process.wait()
     deadline = time.monotonic() + 30
-    while any(_running(pid) for pid in workers) and time.monotonic() < deadline:
+    while any(running(pid) for pid in workers) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert not any(_running(pid) for pid in workers)
+    assert not any(running(pid) for pid in workers)
 
 
 def test_worker_sessions_can_be_turned_off(web_server: Callable[..., Site]) -> None:
