@@ -4,6 +4,7 @@ share; and a Ctrl-C, a hangup or a TERM to the script alone stops every process 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -64,6 +65,11 @@ def command(pid: int) -> str:
         return ""
 
 
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process under it."""
+    return [pid] + [found for child in child_pids(pid) for found in descendants(child)]
+
+
 class RunSite:
     def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path) -> None:
         self.process, self.port, self.log = process, port, log
@@ -107,9 +113,22 @@ def run_site(migrated: Path, tmp_path: Path) -> Iterator[RunSite]:
         )
     site = RunSite(process, port, log)
     yield site
+    # The worker and the web workers lead process groups of their own: a signal to the
+    # script's group does not reach them. The script stops them; whatever still runs after
+    # that is killed group by group, so no test leaves a process behind.
+    groups: dict[int, list[int]] = {}
+    for pid in descendants(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            groups.setdefault(os.getpgid(pid), []).append(pid)
     if process.poll() is None:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
+        process.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=60)
+    for group, members in groups.items():
+        if any(running(pid) for pid in members):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+    process.wait()
 
 
 def test_the_worker_and_each_web_worker_lead_a_session_of_their_own(run_site: RunSite) -> None:
