@@ -64,13 +64,6 @@ def _raise(error: OSError) -> None:
     raise error
 
 
-def _issue(ctx: ImportContext, key: str, kind: str, message: str) -> None:
-    # Remembered as an item too: a resumed run goes on after it; `reset` retries it.
-    with transaction.atomic():
-        ctx.issue(key, kind, message)
-        ctx.remember(key, None)
-
-
 def _issue_kind(error: UploadError) -> str:
     if error.code in (CODE_UNSUPPORTED, CODE_BAD_MIME, CODE_DISABLED_FORMAT) or error.status == 415:
         return "unsupported"
@@ -165,7 +158,7 @@ def _import_file(
     try:
         temp = _copy_to_temp(path)
     except OSError as exc:
-        _issue(ctx, key, "unreadable", f"The file cannot be read: {exc.strerror or exc}")
+        ctx.issue(key, "unreadable", f"The file cannot be read: {exc.strerror or exc}")
         return
     source = SourceFile(
         path=temp,
@@ -197,7 +190,7 @@ def _import_file(
             )
             ctx.done(key, existing, skipped=True)
         else:
-            _issue(ctx, key, _issue_kind(exc), exc.message)
+            ctx.issue(key, _issue_kind(exc), exc.message)
         return
     finally:
         source.close()
@@ -230,7 +223,7 @@ def run(ctx: ImportContext) -> None:
             os.path.realpath(root) + os.sep
         ):
             # A link out of the folder would import whatever it points at on this server.
-            _issue(ctx, key, "unsupported", "A symbolic link out of the folder is not followed.")
+            ctx.issue(key, "unsupported", "A symbolic link out of the folder is not followed.")
         else:
             _import_file(
                 ctx, path=path, key=key, owner=owner, album=albums.of(rel), resumed=resumed

@@ -109,22 +109,30 @@ class ImportContext:
 
     def remember(self, key: str, target_id: int | None) -> None:
         """Record what a helper key became (a folder's album) without counting it as an item
-        of the progress (a folder's album, or a file reported as an issue, so a resumed run
-        does not retry and count it again; `reset` retries those). Call inside the transaction
-        that made the target, so a crash leaves neither or both."""
+        of the progress. Call inside the transaction that made the target, so a crash leaves
+        neither or both."""
         ImportItem.objects.create(job=self.job, key=key[:512], target_id=target_id)
 
     def forget(self, key: str) -> None:
         ImportItem.objects.filter(job=self.job, key=key[:512]).delete()
 
-    def issue(self, key: str, kind: str, message: str) -> None:
-        """Report an item that could not be imported; the run goes on with the rest."""
-        with transaction.atomic():
-            if self.job.failed < MAX_ISSUES:
-                ImportIssue.objects.create(
-                    job=self.job, key=key[:512], kind=kind[:16], message=message[:500]
-                )
-            self._count_now(processed=1, failed=1)
+    def issue(self, key: str, kind: str, message: str) -> bool:
+        """Report an item that could not be imported; the run goes on with the rest.
+
+        The item is recorded with it (no target), in the same transaction: a run resumed
+        after a crash skips it instead of reporting and counting it again; `reset` forgets
+        both and tries it again. False when the item was recorded already."""
+        try:
+            with transaction.atomic():
+                ImportItem.objects.create(job=self.job, key=key[:512], target_id=None)
+                if self.job.failed < MAX_ISSUES:
+                    ImportIssue.objects.create(
+                        job=self.job, key=key[:512], kind=kind[:16], message=message[:500]
+                    )
+                self._count_now(processed=1, failed=1)
+        except IntegrityError:
+            return False
+        return True
 
     def set_total(self, total: int) -> None:
         self.job.total = total
@@ -230,14 +238,12 @@ def _after_a_crash(ctx: ImportContext, *, taken_over: bool) -> None:
             del crashes[current]
             if not ctx.seen(current):
                 log.warning("import %s: %s skipped, its process died on it", ctx.job.pk, current)
-                with transaction.atomic():
-                    ctx.issue(
-                        current,
-                        "crashed",
-                        f"The importing process died on it {CRASHES_TO_SKIP} times: skipped "
-                        "(the worker's log may say why; a reset tries it again).",
-                    )
-                    ctx.remember(current, None)
+                ctx.issue(
+                    current,
+                    "crashed",
+                    f"The importing process died on it {CRASHES_TO_SKIP} times: skipped "
+                    "(the worker's log may say why; a reset tries it again).",
+                )
         state["crashes"] = crashes
     ctx.job.state = state
     ImportJob.objects.filter(pk=ctx.job.pk).update(state=state)

@@ -187,6 +187,45 @@ def test_an_import_whose_process_died_is_taken_over_once_stale(
     assert_imported_once(job_run(job.pk), media_root, skipped=7)
 
 
+def test_issues_of_a_page_the_process_died_on_are_not_reported_twice(
+    db: None, mariadb: str, old_media: Path, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site = busy_site()
+    # Two likes of an upload the old site no longer has: issues of the likes' last page.
+    site.likes += [SrcLike(site.users[0].id, "image", 999), SrcLike(site.users[1].id, "image", 998)]
+    url = site.create(server_url=mariadb, media_root=old_media)
+    monkeypatch.setattr(chevereto, "PAGE", 9)
+    real_page = chevereto._Importer._like_page
+    pages = {"n": 0}
+
+    def page_then_die(self: chevereto._Importer, rows: list[dict[str, object]]) -> None:
+        pages["n"] += 1
+        real_page(self, rows)
+        if pages["n"] == 3:
+            raise ProcessKilled  # the page with the issues written, its cursor not saved
+
+    monkeypatch.setattr(chevereto._Importer, "_like_page", page_then_die)
+    try:
+        with pytest.raises(ProcessKilled):
+            run_import(read_only_url(url), old_media)
+        job = ImportJob.objects.get()
+        assert job.failed == 2
+        monkeypatch.setattr(chevereto._Importer, "_like_page", real_page)
+        ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+        job = job_run(job.pk)
+    finally:
+        drop(url)
+    assert job.status == ImportJob.Status.DONE, job.error
+    assert Like.objects.count() == 25
+    # Each orphan once: reported, counted and recorded as an item a single time.
+    assert sorted(job.issues.values_list("key", "kind")) == [
+        ("like:26", "orphan"),
+        ("like:27", "orphan"),
+    ]
+    assert (job.processed, job.failed) == (82, 2)
+    assert ImportItem.objects.filter(job=job, key__in=["like:26", "like:27"]).count() == 2
+
+
 def test_the_source_is_only_read(busy: str, old_media: Path) -> None:
     # `busy` hands the importer an account with SELECT only: a write would have failed it.
     job = run_import(busy, old_media)
