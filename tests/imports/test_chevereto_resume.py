@@ -4,7 +4,7 @@ without importing anything twice."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -160,28 +160,40 @@ class ProcessKilled(BaseException):
     """Stands for the process dying: nothing in the runner catches it."""
 
 
-def test_an_import_whose_process_died_is_taken_over_once_stale(
-    busy: str, old_media: Path, media_root: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(chevereto, "PAGE", 7)
+def die_after_like_page(monkeypatch: pytest.MonkeyPatch, page: int) -> Callable[[], None]:
+    """The import's process "dies" right after writing likes page number `page`, before
+    saving its cursor; returns what puts the real page back."""
     real_page = chevereto._Importer._like_page
     pages = {"n": 0}
 
     def page_then_die(self: chevereto._Importer, rows: list[dict[str, object]]) -> None:
         pages["n"] += 1
         real_page(self, rows)
-        if pages["n"] == 2:
-            raise ProcessKilled  # after writing the page, before saving the cursor
+        if pages["n"] == page:
+            raise ProcessKilled
 
     monkeypatch.setattr(chevereto._Importer, "_like_page", page_then_die)
+    return lambda: monkeypatch.setattr(chevereto._Importer, "_like_page", real_page)
+
+
+def gone_stale(job: ImportJob) -> None:
+    """The dead run's heartbeat is old: another run may take the job over."""
+    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+
+
+def test_an_import_whose_process_died_is_taken_over_once_stale(
+    busy: str, old_media: Path, media_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(chevereto, "PAGE", 7)
+    revive = die_after_like_page(monkeypatch, 2)
     with pytest.raises(ProcessKilled):
         run_import(busy, old_media)
     job = ImportJob.objects.get()
     assert job.status == ImportJob.Status.RUNNING
     assert job_run(job.pk).status == ImportJob.Status.RUNNING  # still owned by the "dead" run
 
-    monkeypatch.setattr(chevereto._Importer, "_like_page", real_page)
-    ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+    revive()
+    gone_stale(job)
     # The rows of the page written when the process died are there, its items (written at
     # the next tick) are not: the resumed run finds the rows and counts them as skipped.
     assert_imported_once(job_run(job.pk), media_root, skipped=7)
@@ -195,23 +207,14 @@ def test_issues_of_a_page_the_process_died_on_are_not_reported_twice(
     site.likes += [SrcLike(site.users[0].id, "image", 999), SrcLike(site.users[1].id, "image", 998)]
     url = site.create(server_url=mariadb, media_root=old_media)
     monkeypatch.setattr(chevereto, "PAGE", 9)
-    real_page = chevereto._Importer._like_page
-    pages = {"n": 0}
-
-    def page_then_die(self: chevereto._Importer, rows: list[dict[str, object]]) -> None:
-        pages["n"] += 1
-        real_page(self, rows)
-        if pages["n"] == 3:
-            raise ProcessKilled  # the page with the issues written, its cursor not saved
-
-    monkeypatch.setattr(chevereto._Importer, "_like_page", page_then_die)
+    revive = die_after_like_page(monkeypatch, 3)  # the page with the two issues
     try:
         with pytest.raises(ProcessKilled):
             run_import(read_only_url(url), old_media)
         job = ImportJob.objects.get()
         assert job.failed == 2
-        monkeypatch.setattr(chevereto._Importer, "_like_page", real_page)
-        ImportJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now() - timedelta(hours=1))
+        revive()
+        gone_stale(job)
         job = job_run(job.pk)
     finally:
         drop(url)
