@@ -34,17 +34,19 @@ SETUP_CODE = (
 )
 
 
-def _children(pid: int) -> list[int]:
+def child_pids(pid: int) -> list[int]:
+    """The processes `pid` started (none once it is gone)."""
     try:
         return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
     except OSError:
         return []
 
 
-def _tree(pid: int) -> list[int]:
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process under it."""
     found = [pid]
-    for child in _children(pid):
-        found += _tree(child)
+    for child in child_pids(pid):
+        found += process_tree(child)
     return found
 
 
@@ -127,7 +129,7 @@ class Site:
         )
 
     def pids(self) -> list[int]:
-        return [pid for process in self.processes for pid in _tree(process.pid)]
+        return [pid for process in self.processes for pid in process_tree(process.pid)]
 
     def service_pids(self) -> dict[str, list[int]]:
         return {}  # the embedded default has no servers
@@ -240,7 +242,7 @@ class ProductionSite(Site):
                 pid = int(pidfile.read_text().split()[0])
             except (OSError, IndexError, ValueError):
                 continue
-            found[group] = _tree(pid)
+            found[group] = process_tree(pid)
         return found
 
     def describe(self) -> str:

@@ -19,6 +19,7 @@ from django.conf import LazySettings
 from django.db import connection
 from django.utils import timezone
 
+from bench.load_site import child_pids
 from chevereto.celery import app as celery_app
 from chevereto.core.s3config import s3_client_config
 from tests.conftest import require_env
@@ -34,14 +35,6 @@ def database_url() -> str:
         return f"sqlite:///{db['NAME']}"
     auth = f"{quote(db['USER'])}:{quote(db['PASSWORD'])}@" if db["USER"] else ""
     return f"postgres://{auth}{db['HOST']}:{db['PORT']}/{db['NAME']}"
-
-
-def child_pids(pid: int) -> list[int]:
-    """The processes `pid` started (none once it is gone)."""
-    try:
-        return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return []
 
 
 def running(pid: int) -> bool:

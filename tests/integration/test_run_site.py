@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.load_site import child_pids, process_tree
 from bench.slow_clients import free_port
-from tests.integration.conftest import child_pids, running, session_nice
+from tests.integration.conftest import running, session_nice
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "run-site.sh"
@@ -63,11 +64,6 @@ def command(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
-
-
-def descendants(pid: int) -> list[int]:
-    """`pid` and every process under it."""
-    return [pid] + [found for child in child_pids(pid) for found in descendants(child)]
 
 
 class RunSite:
@@ -117,7 +113,7 @@ def run_site(migrated: Path, tmp_path: Path) -> Iterator[RunSite]:
     # script's group does not reach them. The script stops them; whatever still runs after
     # that is killed group by group, so no test leaves a process behind.
     groups: dict[int, list[int]] = {}
-    for pid in descendants(process.pid):
+    for pid in process_tree(process.pid):
         with contextlib.suppress(ProcessLookupError):
             groups.setdefault(os.getpgid(pid), []).append(pid)
     if process.poll() is None:

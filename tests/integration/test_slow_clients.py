@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bench.load_site import child_pids
 from bench.slow_clients import (
     SlowBody,
     SlowRead,
@@ -27,7 +28,7 @@ from bench.slow_clients import (
 )
 from chevereto.core.models import SiteSettings
 from tests.conftest import files_under, require_env
-from tests.integration.conftest import child_pids, database_url, running, s3_client, s3_env
+from tests.integration.conftest import database_url, running, s3_client, s3_env
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
