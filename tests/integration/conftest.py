@@ -46,8 +46,9 @@ def running(pid: int) -> bool:
 
 
 def session_nice(pid: int) -> int | None:
-    """The nice of `pid`'s autogroup, or None where autogroup does not apply: another
-    kernel, or a process in a cgroup of its own (a container), whose file reads empty."""
+    """The nice of `pid`'s autogroup (its session's), or None where there is none to read:
+    another kernel, or a session in the kernel's default group (one no process began with
+    setsid, as under a CI runner's init), whose file reads empty. A new session starts at 0."""
     try:
         fields = Path(f"/proc/{pid}/autogroup").read_text().split()
     except OSError:
