@@ -232,7 +232,7 @@ class FollowView(APIView):
         try:
             action(follower=request.user, followed=followed)
         except CannotFollowYourself as exc:
-            raise exceptions.ValidationError({"username": str(exc)}) from None
+            raise exceptions.PermissionDenied(str(exc)) from None
         except SocialTargetNotFound:
             raise not_found("User") from None
         return Response({"user": user_representation(followed, request), "following": follow})

@@ -35,7 +35,8 @@ class SocialTargetNotFound(Exception):
 
 
 class CannotFollowYourself(Exception):
-    """Following yourself is refused (a 400, not a 404: the profile is visible)."""
+    """Following yourself is refused: a 403 (the request is understood, the profile is
+    visible, but no one may do this), not a 400 (nothing in it is malformed)."""
 
 
 class NotificationNotFound(Exception):
@@ -146,8 +147,6 @@ def like_remove(
 
 
 def _follow_check(*, follower: User, followed: User) -> None:
-    if follower.pk == followed.pk:
-        raise CannotFollowYourself("You cannot follow yourself.")
     if not user_profile_visible_to(
         viewer_user_id=follower.pk, viewer_is_staff=follower.is_staff, user=followed
     ):
@@ -156,6 +155,8 @@ def _follow_check(*, follower: User, followed: User) -> None:
 
 def follow_add(*, follower: User, followed: User) -> bool:
     """Follow a profile the follower may see; True if this call made the follow."""
+    if follower.pk == followed.pk:
+        raise CannotFollowYourself("You cannot follow yourself.")
     _follow_check(follower=follower, followed=followed)
     with transaction.atomic():
         created = _insert_once(Follow, follower=follower, followed=followed)
@@ -169,7 +170,8 @@ def follow_add(*, follower: User, followed: User) -> bool:
 
 
 def follow_remove(*, follower: User, followed: User) -> bool:
-    """Stop following; True if there was a follow. Its unread notification goes with it."""
+    """Stop following; True if there was a follow. Its unread notification goes with it.
+    Like unfollowing anyone not followed, unfollowing yourself changes nothing (False)."""
     _follow_check(follower=follower, followed=followed)
     with transaction.atomic():
         deleted, _ = Follow.objects.filter(follower=follower, followed=followed).delete()

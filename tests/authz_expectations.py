@@ -160,7 +160,7 @@ def web_follow(role: str, state: str) -> str:
 
 def follow(role: str, state: str) -> str:
     if role == "owner":
-        return "400"  # nobody follows themselves
+        return "403"  # nobody follows themselves
     # Whoever may see the profile may follow it: a banned user's is gone but for staff.
     return "404" if gone_for_others(role, state) else OK
 

@@ -95,7 +95,7 @@ def follow(request: HttpRequest) -> HttpResponse:
     except SocialTargetNotFound:
         raise Http404("Not found") from None
     except CannotFollowYourself:
-        return HttpResponse("You cannot follow yourself.", status=400)
+        return HttpResponse("You cannot follow yourself.", status=403)
     return _answer(
         request, active=adding, count=followed.followers_count, fallback=f"/{followed.username}"
     )

@@ -122,8 +122,8 @@ OPERATIONS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/4/user/images/{id}/like/"): any_user(),
     ("POST", "/api/4/user/albums/{id}/like/"): any_user(),
     ("DELETE", "/api/4/user/albums/{id}/like/"): any_user(),
-    ("POST", "/api/4/users/{username}/follow/"): Row(owner=400, other=200, guest=401, staff=200),
-    ("DELETE", "/api/4/users/{username}/follow/"): Row(owner=400, other=200, guest=401, staff=200),
+    ("POST", "/api/4/users/{username}/follow/"): Row(owner=403, other=200, guest=401, staff=200),
+    ("DELETE", "/api/4/users/{username}/follow/"): Row(owner=200, other=200, guest=401, staff=200),
     ("GET", "/api/4/users/{username}/followers/"): public(),
     ("GET", "/api/4/users/{username}/following/"): public(),
     # Notifications: the recipient's own; staff may mark anyone's, as on every user route.
@@ -270,7 +270,7 @@ PRIVATE: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/4/user/images/{id}/like/"): HIDDEN_FROM_USERS,
     ("POST", "/api/4/user/albums/{id}/like/"): HIDDEN_FROM_USERS,
     ("DELETE", "/api/4/user/albums/{id}/like/"): HIDDEN_FROM_USERS,
-    ("POST", "/api/4/users/{username}/follow/"): Row(owner=400, other=404, guest=401, staff=200),
+    ("POST", "/api/4/users/{username}/follow/"): Row(owner=403, other=404, guest=401, staff=200),
 }
 
 

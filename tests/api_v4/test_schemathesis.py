@@ -199,7 +199,7 @@ def _pinned_path_parameters(ids: dict[str, str]) -> list[tuple[re.Pattern[str], 
         (re.compile(r"/images/\{id\}/"), "id", ids["image"]),
         (re.compile(r"/albums/\{id\}/"), "id", ids["album"]),
         (re.compile(r"/notifications/social/\{id\}/"), "id", ids["notification"]),
-        # Following is of someone else: the owner following themselves is a 400 by rule.
+        # Following is of someone else: the owner following themselves is a 403 by rule.
         (re.compile(r"/users/\{username\}/follow/"), "username", ids["follower"]),
         (re.compile(r"\{username\}"), "username", ids["username"]),
     ]

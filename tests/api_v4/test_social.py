@@ -186,10 +186,18 @@ def test_unfollowing_answers_the_user_with_the_count_back_down(
     assert response.json()["following"] is False and response.json()["user"]["followers"] == 0
 
 
-def test_following_yourself_is_a_400(client: Client, api_key: str) -> None:
+def test_following_yourself_is_a_403(client: Client, api_key: str) -> None:
     response = client.post("/api/4/users/alice/follow/", HTTP_X_API_KEY=api_key)
-    assert response.status_code == 400
-    assert "yourself" in response.json()["error"]["message"]
+    assert response.status_code == 403
+    assert response.json()["error"] == {"message": "You cannot follow yourself.", "code": 403}
+
+
+def test_unfollowing_yourself_is_a_200_that_changes_nothing(client: Client, api_key: str) -> None:
+    # Idempotent like any unfollow of someone not followed: schema-valid, so never a 400.
+    response = client.delete("/api/4/users/alice/follow/", HTTP_X_API_KEY=api_key)
+    assert response.status_code == 200
+    assert response.json()["following"] is False
+    assert response.json()["user"]["followers"] == 0
 
 
 @pytest.mark.parametrize("username", ["nobody", "shy", "banned", "x" * 40])

@@ -61,6 +61,12 @@ def test_you_cannot_follow_yourself(user: User) -> None:
     assert _counts(user) == (0, 0)
 
 
+def test_unfollowing_yourself_changes_nothing(user: User) -> None:
+    assert follow_remove(follower=user, followed=user) is False
+    assert _counts(user) == (0, 0)
+    assert not Follow.objects.exists()
+
+
 def test_a_private_profile_cannot_be_followed(user: User) -> None:
     shy = make_person("shy", is_private=True)
     with pytest.raises(SocialTargetNotFound):

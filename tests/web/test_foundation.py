@@ -194,7 +194,7 @@ def test_follow_and_unfollow_through_the_form() -> None:
         "/follow", {"username": "star", "action": "unfollow"}, HTTP_ACCEPT="application/json"
     )
     assert answer.json() == {"active": False, "count": 0}
-    assert client.post("/follow", {"username": "follower", "action": "follow"}).status_code == 400
+    assert client.post("/follow", {"username": "follower", "action": "follow"}).status_code == 403
     assert client.post("/follow", {"username": "nobody", "action": "follow"}).status_code == 404
     assert client.post("/follow", {"username": "star", "action": "hug"}).status_code == 404
 

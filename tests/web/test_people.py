@@ -326,7 +326,7 @@ def test_the_follow_button_answers_scripts_with_the_state_and_count(ada: User) -
 
 def test_you_cannot_follow_yourself(ada: User) -> None:
     response = client_as(ada).post("/follow", {"username": "ada", "action": "follow"})
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert not Follow.objects.exists()
 
 
