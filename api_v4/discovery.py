@@ -84,7 +84,9 @@ def text_param(request: Request, name: str, *, required: bool = False) -> str | 
 def choice_param(
     request: Request, name: str, choices: tuple[str, ...], default: str | None = None
 ) -> str | None:
-    value = request.query_params.get(name) or default
+    """One of `choices`, or `default` when absent. Present but empty is not one of them:
+    a 400, as for every enum parameter the schema documents."""
+    value = request.query_params.get(name, default)
     if value is None:
         return None
     if value not in choices:

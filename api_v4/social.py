@@ -309,7 +309,7 @@ _READ_FLAGS = {"0": False, "1": True}
 
 def _read_filter(request: Request) -> bool | None:
     raw = request.query_params.get("is_read")
-    if raw is None or raw == "":
+    if raw is None:
         return None
     if raw not in _READ_FLAGS:
         raise exceptions.ValidationError({"is_read": "0 (unread) or 1 (read)."})

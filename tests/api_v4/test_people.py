@@ -210,7 +210,7 @@ def test_images_filter_by_type(client: Client, user: User) -> None:
     assert ids(client.get("/api/4/users/alice/images/?type=video")) == []
 
 
-@pytest.mark.parametrize("query", ["sort=random", "type=gif", "album_id=!!", "colour=red"])
+@pytest.mark.parametrize("query", ["sort=random", "type=gif", "type=", "album_id=!!", "colour=red"])
 def test_bad_image_parameters_are_400(client: Client, user: User, query: str) -> None:
     assert client.get(f"/api/4/users/alice/images/?{query}").status_code == 400
 

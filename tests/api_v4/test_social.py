@@ -344,7 +344,9 @@ def test_notifications_filter_on_is_read(
     assert [n["kind"] for n in read["notifications"]] == ["follow"]
 
 
-@pytest.mark.parametrize("query", ["?is_read=maybe", "?is_read=2", "?unread=1", "?sort=kind"])
+@pytest.mark.parametrize(
+    "query", ["?is_read=maybe", "?is_read=2", "?is_read=", "?unread=1", "?sort=kind"]
+)
 def test_notifications_with_a_bad_query_are_a_400(client: Client, api_key: str, query: str) -> None:
     response = client.get(NOTIFICATIONS + query, HTTP_X_API_KEY=api_key)
     assert response.status_code == 400 and response.json()["status_code"] == 400
