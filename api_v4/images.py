@@ -42,6 +42,7 @@ from api_v4.base import (
     not_found,
     strict_query,
 )
+from api_v4.errors import query_refused
 from api_v4.pagination import (
     DEFAULT_PER_PAGE,
     MAX_PER_PAGE,
@@ -102,6 +103,8 @@ class UploadErrorsMixin:
     in the one error shape; a body the parsers refused is a 400 or 413, never a 500."""
 
     def handle_exception(self, exc: Exception) -> Response:
+        if query_refused(exc, self.request):  # type: ignore[attr-defined]
+            return super().handle_exception(exc)  # type: ignore[misc]
         refused = exc if isinstance(exc, UploadError) else body_error(exc)
         if refused is not None:
             body = error_body(status=refused.status, message=refused.message, code=refused.code)

@@ -37,6 +37,7 @@ from api_v4.base import (
     viewer_of,
 )
 from api_v4.discovery import choice_param, shows_nsfw, text_param, text_parameter
+from api_v4.errors import query_refused
 from api_v4.pagination import Sort, keyset_page, paging_parameters
 from api_v4.schema import error_responses
 from api_v4.serializers import (
@@ -127,6 +128,8 @@ class _ProfileImageView(APIView):
         if isinstance(exc, UploadError):
             body = error_body(status=exc.status, message=exc.message, code=exc.code)
             return Response(body, status=exc.status)
+        if query_refused(exc, self.request):
+            return super().handle_exception(exc)
         if isinstance(exc, RequestDataTooBig | TooManyFieldsSent | TooManyFilesSent):
             body = error_body(status=413, message="Request body too big", code=CODE_INVALID)
             return Response(body, status=413)

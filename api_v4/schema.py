@@ -70,9 +70,10 @@ def close_bodies_hook(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
 
 # Answers any operation may give, whatever its view: a client address over its wrong-key
 # limit gets 429 before the key is looked up (accounts.throttle), a banned address gets 403
-# before any work (chevereto.core.banmiddleware). An operation that takes a body also
-# answers 408 to a body that stops arriving (the web server's guard,
-# chevereto.core.slowclients) and 415 to a body of a type it does not read, or of no
+# before any work (chevereto.core.banmiddleware), a query string of more fields than Django
+# reads gets 400 (api_v4.errors). An operation that takes a body also answers 408 to a body
+# that stops arriving (the web server's guard, chevereto.core.slowclients), 413 to one over
+# Django's size or field limits, and 415 to one of a type it does not read, or of no
 # declared type at all (DRF's parser negotiation).
 _RETRY_AFTER = {
     "Retry-After": {
@@ -90,9 +91,9 @@ def site_wide_responses_hook(result: dict[str, Any], **kwargs: Any) -> dict[str,
             if method not in {"get", "post", "put", "patch", "delete"}:
                 continue
             responses = operation.setdefault("responses", {})
-            wanted = {"403": None, "429": _RETRY_AFTER}
+            wanted = {"400": None, "403": None, "429": _RETRY_AFTER}
             if "requestBody" in operation:
-                wanted.update({"408": None, "415": None})
+                wanted.update({"408": None, "413": None, "415": None})
             for status, headers in wanted.items():
                 if status in responses:
                     continue

@@ -439,11 +439,12 @@ REST_FRAMEWORK = {
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "EXCEPTION_HANDLER": "api_v4.errors.exception_handler",
-    # A JSON body nested past the recursion limit answers 400, not 500.
+    # A JSON body nested past the recursion limit answers 400, not 500; a body bigger than
+    # an operation without uploads can need answers 413 unread (uploads.parsers).
     "DEFAULT_PARSER_CLASSES": [
         "uploads.parsers.SafeJSONParser",
-        "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "uploads.parsers.BoundedFormParser",
+        "uploads.parsers.StreamingMultiPartParser",
     ],
     # `format` is an upload parameter of API V1, not a renderer switch.
     "URL_FORMAT_OVERRIDE": None,

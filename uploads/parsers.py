@@ -5,6 +5,12 @@ deep) reach Python's recursion limit: a RecursionError, which DRF does not turn 
 This one does.
 `StreamingFormParser` and `StreamingMultiPartParser`: an upload body is read in chunks,
 never held whole, and refused as soon as it passes the uploader's limit.
+
+Every parser here refuses, from its Content-Length and before reading it, a body bigger
+than the operation can need: BODY_MAX_WITHOUT_UPLOAD where it takes no upload (no
+``parser_context["limits"]``), and DATA_UPLOAD_MAX_MEMORY_SIZE for a JSON body, which is
+held whole. DRF's own parsers would read any size: JSON and forms into memory, a file
+part of a multipart body onto disk.
 """
 
 from __future__ import annotations
@@ -36,9 +42,34 @@ from rest_framework import exceptions, parsers
 
 from uploads import sources
 
+# A body to an operation that takes no upload holds small fields alone: the longest, a
+# description of 25,000 characters, is at most 150 KB as JSON escapes.
+BODY_MAX_WITHOUT_UPLOAD = 1024 * 1024
+
+
+def refuse_oversized_body(parser_context: Any, *, held_whole: bool = False) -> None:
+    """RequestDataTooBig (a 413) if the declared body is more than the operation reads."""
+    context = parser_context or {}
+    request = context.get("request")
+    if request is None:
+        return
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return  # Django reads no body from a length it cannot parse
+    if context.get("limits") is None:
+        limit = BODY_MAX_WITHOUT_UPLOAD
+    elif held_whole:
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    else:
+        return  # the streaming parsers stop at the uploader's own limit
+    if length > limit:
+        raise _too_big()
+
 
 class SafeJSONParser(parsers.JSONParser):
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        refuse_oversized_body(parser_context, held_whole=True)
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
@@ -182,6 +213,14 @@ class _FormStream:
 
 def _too_big() -> RequestDataTooBig:
     return RequestDataTooBig("Request body too big")
+
+
+class BoundedFormParser(parsers.FormParser):
+    """DRF's form parser (for operations that take no upload), refusing a big body unread."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        refuse_oversized_body(parser_context)
+        return super().parse(stream, media_type, parser_context)
 
 
 class StreamingFormParser(parsers.BaseParser):
@@ -391,6 +430,7 @@ class StreamingMultiPartParser(parsers.MultiPartParser):
         context = parser_context or {}
         limits = context.get("limits")
         if limits is None:
+            refuse_oversized_body(parser_context)
             return super().parse(stream, media_type, parser_context)
         request = context["request"]
         meta = request.META.copy()
