@@ -388,7 +388,7 @@ def test_every_v4_operation_holds_to_its_schema_and_every_check(
     operations = {op.ok().label for op in schema.get_all_operations()}
     assert operations, "the schema has no operation to test"
     failures: list[str] = []
-    scenarios = cases = 0
+    scenarios = cases = stateful_cases = 0
     statuses: dict[str, Counter[int]] = defaultdict(Counter)
     # Stateful steps that took a value from an earlier answer, by link (source -> target).
     followed: Counter[str] = Counter()
@@ -401,6 +401,8 @@ def test_every_v4_operation_holds_to_its_schema_and_every_check(
         if isinstance(event, events.ScenarioFinished | events.FuzzScenarioFinished):
             scenarios += 1
             cases += len(event.recorder.cases)
+            if event.phase.value == "stateful":
+                stateful_cases += len(event.recorder.cases)
             for case_id, node in event.recorder.cases.items():
                 interaction = event.recorder.interactions.get(case_id)
                 if interaction is None or interaction.response is None:
@@ -418,14 +420,18 @@ def test_every_v4_operation_holds_to_its_schema_and_every_check(
     for label, counts in sorted(statuses.items()):
         print(f"  {label}: " + " ".join(f"{s}x{n}" for s, n in sorted(counts.items())))
     print("  seconds by phase: " + ", ".join(f"{k} {v:.0f}" for k, v in phases.items()))
-    print(f"  stateful steps along links: {followed.total()}")
+    print(f"  stateful: {stateful_cases} cases, {followed.total()} steps along links")
     for link, count in followed.most_common():
         print(f"    {link}: {count}")
     failures = list(dict.fromkeys(failures))
     assert failures == [], f"{len(failures)} failures:\n" + "\n\n".join(failures)
     assert scenarios >= len(operations)
-    # The stateful phase ran and chained calls: every caller can list and follow users.
-    assert followed, "the stateful phase followed no link"
+    # The stateful phase ran, and chained calls. Another user and a guest are refused by
+    # most operations (404, 401), so their scenarios seldom reach a second call: with some
+    # seeds they chain none. The owner's always do.
+    assert stateful_cases, "the stateful phase ran no scenario"
+    if role == "owner":
+        assert followed, "the stateful phase followed no link"
 
 
 def _field_schema(spec: dict[str, Any], schema: dict[str, Any], pointer: str) -> Any:
