@@ -9,6 +9,7 @@
 # FUZZ_STEPS: the longest chain of calls in the stateful phase (default 20).
 # FUZZ_SECONDS: time bound of each role's schemathesis run (default 300).
 # FUZZ_ROLES: which roles (default "owner other guest").
+# FUZZ_SEED: schemathesis' seed (default 8, as in `make test`); another tries other inputs.
 # HYPOTHESIS_PROFILE: the property tests' profile (default fuzz: 5000 examples a test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
