@@ -133,7 +133,7 @@ def test_a_worker_in_a_session_of_its_own_lowers_its_session_too(start_worker) -
     assert os.getsid(worker.process.pid) == worker.process.pid
     for pid in [worker.process.pid, *worker.children()]:
         assert os.getpriority(os.PRIO_PROCESS, pid) == target
-        # None only where autogroup does not apply (another kernel, or a cgroup of its own).
+        # A new session has an autogroup to read wherever the kernel has autogroup at all.
         if session_nice(pid) is not None:
             assert session_nice(pid) == target
     if before is not None:
